@@ -1,0 +1,197 @@
+// The DPS polling and retry policy as a pure function: an outcome and the history in, the next step out.
+//
+// Rules: honour `Retry-After` on every answer, including the first PUT; wait 2 s when it is absent; never send more
+// than 5 requests in any 10 s window (the DPS per-device polling limit); retry 429, 5xx and network failures with
+// capped exponential backoff and jitter; stop on "assigned", "failed", "disabled", an unknown status and every 4xx
+// other than 429; and give up when the next request would start after the deadline.
+
+import * as C from "./constants";
+import { DpsOutcome } from "./dps";
+import { createError, DeviceError, ErrorCode } from "./errors";
+
+/** What the policy remembers between steps of one provisioning attempt. */
+export interface DpsPolicyState {
+  /** Device clock when the attempt started, in ms. */
+  startedAtMs: number;
+  /** Start times of the requests sent so far, in ms, oldest first (only the last few are kept). */
+  requestTimesMs: number[];
+  /** Failures (429, 5xx, network) since the last good answer; drives the backoff. */
+  consecutiveFailures: number;
+  /** The operation being polled, once DPS has returned one. */
+  operationId: string | undefined;
+}
+
+/** Tunables of the policy; `createDpsPolicyOptions` gives the defaults. */
+export interface DpsPolicyOptions {
+  maxProvisioningMs: number;
+  defaultPollIntervalMs: number;
+  retryBaseDelayMs: number;
+  retryMaxDelayMs: number;
+  maxRequestsPerWindow: number;
+  requestWindowMs: number;
+}
+
+/** The next step: send a request after `delayMs`, or stop with a result or an error. */
+export interface DpsStep {
+  /** "register" (send the PUT), "poll" (send the GET), "done" (assigned) or "fail". */
+  action: string;
+  delayMs: number;
+  error?: DeviceError;
+}
+
+/**
+ * Returns the policy defaults, with the total time cap from the configuration.
+ *
+ * @param maxProvisioningSeconds Cap on one provisioning attempt, in seconds.
+ */
+export function createDpsPolicyOptions(maxProvisioningSeconds: number): DpsPolicyOptions {
+  return {
+    maxProvisioningMs: maxProvisioningSeconds * 1000,
+    defaultPollIntervalMs: C.DEFAULT_POLL_INTERVAL_MS,
+    retryBaseDelayMs: C.RETRY_BASE_DELAY_MS,
+    retryMaxDelayMs: C.RETRY_MAX_DELAY_MS,
+    maxRequestsPerWindow: C.MAX_POLLS_PER_WINDOW,
+    requestWindowMs: C.POLL_WINDOW_MS,
+  };
+}
+
+/**
+ * Starts the state of a new provisioning attempt.
+ *
+ * @param nowMs Device clock in ms.
+ */
+export function createDpsPolicyState(nowMs: number): DpsPolicyState {
+  return { startedAtMs: nowMs, requestTimesMs: [], consecutiveFailures: 0, operationId: undefined };
+}
+
+/**
+ * Records that a request starts now; call it right before each send.
+ *
+ * @param state The attempt's state (changed in place).
+ * @param nowMs Device clock in ms.
+ * @param options The policy options, for the window size.
+ */
+export function recordDpsRequest(state: DpsPolicyState, nowMs: number, options: DpsPolicyOptions): void {
+  state.requestTimesMs.push(nowMs);
+  while (state.requestTimesMs.length > options.maxRequestsPerWindow) state.requestTimesMs.shift();
+}
+
+/**
+ * Computes the capped exponential backoff with jitter for the n-th consecutive failure.
+ *
+ * The delay doubles from `retryBaseDelayMs` up to `retryMaxDelayMs`, and the jitter draws it uniformly from the
+ * upper half of that range, so devices that failed together do not retry together.
+ *
+ * @param failures Consecutive failures so far, 1 or more.
+ * @param random A number in [0, 1), e.g. from `Math.random()`.
+ * @param options Base and cap.
+ * @returns Delay in ms.
+ */
+export function computeBackoffMs(failures: number, random: number, options: DpsPolicyOptions): number {
+  let ceilingMs = options.retryBaseDelayMs;
+  for (let i = 1; i < failures && ceilingMs < options.retryMaxDelayMs; i++) ceilingMs *= 2;
+  if (ceilingMs > options.retryMaxDelayMs) ceilingMs = options.retryMaxDelayMs;
+
+  return Math.round(ceilingMs / 2 + (random * ceilingMs) / 2);
+}
+
+/** Delays a request until it fits the rate window: no more than N request starts in any window. */
+function applyRateWindow(state: DpsPolicyState, nowMs: number, delayMs: number, options: DpsPolicyOptions): number {
+  const times = state.requestTimesMs;
+  if (times.length < options.maxRequestsPerWindow) return delayMs;
+
+  // The oldest of the last N starts must leave the window before the next one starts.
+  const earliestMs = times[times.length - options.maxRequestsPerWindow] + options.requestWindowMs + 1;
+  return nowMs + delayMs >= earliestMs ? delayMs : earliestMs - nowMs;
+}
+
+function describeHttp(outcome: DpsOutcome): { httpStatus: number; serviceErrorCode?: number; trackingId?: string } {
+  return { httpStatus: outcome.httpStatus, serviceErrorCode: outcome.errorCode, trackingId: outcome.trackingId };
+}
+
+function createOutcomeError(outcome: DpsOutcome, registrationId: string): DeviceError {
+  const details: any = describeHttp(outcome);
+
+  if (outcome.kind === "unauthorized") {
+    return createError(ErrorCode.dpsUnauthorized, "DPS rejected the token for registration \"" + registrationId +
+      "\" (HTTP 401). Check that dps.deviceKey is the enrollment's key (or, for a group, the key derived for this " +
+      "registration ID), that dps.idScope and dps.registrationId match the enrollment, and that the clock is right. " +
+      "`npm run keys -- diagnose` names the cause", details);
+  }
+  if (outcome.kind === "failed") {
+    return createError(ErrorCode.dpsFailed, "DPS could not assign registration \"" + registrationId + "\": " +
+      (outcome.errorMessage !== undefined ? outcome.errorMessage : "no reason given") +
+      ". Check the enrollment's IoT hub links and allocation policy", details);
+  }
+  if (outcome.kind === "disabled") {
+    return createError(ErrorCode.dpsDisabled, "The enrollment of registration \"" + registrationId +
+      "\" is disabled in DPS. Enable it (or its enrollment group) and provision again", details);
+  }
+  if (outcome.kind === "rejected") {
+    return createError(ErrorCode.dpsRejected, "DPS rejected the request for registration \"" + registrationId +
+      "\" with HTTP " + outcome.httpStatus + (outcome.errorMessage !== undefined ? ": " + outcome.errorMessage : "") +
+      (outcome.httpStatus === 404 ? ". Check dps.idScope and that an enrollment exists" : ""), details);
+  }
+  if (outcome.kind === "unknownStatus") {
+    return createError(ErrorCode.dpsMalformed, "DPS returned the unknown status \"" + outcome.detail +
+      "\" for registration \"" + registrationId + "\"; treating it as a failure", details);
+  }
+  return createError(ErrorCode.dpsMalformed, "DPS sent an answer this client cannot read (" + outcome.detail +
+    ") for registration \"" + registrationId + "\"", details);
+}
+
+/**
+ * Decides what to do after a DPS answer or a network failure.
+ *
+ * @param state The attempt's state; updated in place (operation ID, failure count).
+ * @param outcome The parsed answer, or `undefined` when the request failed without an answer (network, timeout).
+ * @param nowMs Device clock in ms.
+ * @param random A number in [0, 1) for the jitter.
+ * @param options Policy tunables.
+ * @param registrationId Named in error messages.
+ * @returns The next step. A "fail" step carries the error with its code, HTTP status and tracking ID.
+ */
+export function decideDpsStep(
+  state: DpsPolicyState,
+  outcome: DpsOutcome | undefined,
+  nowMs: number,
+  random: number,
+  options: DpsPolicyOptions,
+  registrationId: string
+): DpsStep {
+  let delayMs: number;
+
+  if (outcome !== undefined && outcome.kind === "assigned") return { action: "done", delayMs: 0 };
+
+  if (outcome !== undefined && outcome.kind === "assigning") {
+    state.consecutiveFailures = 0;
+    state.operationId = outcome.operationId;
+    delayMs = outcome.retryAfterSeconds !== undefined ? outcome.retryAfterSeconds * 1000 : options.defaultPollIntervalMs;
+  } else if (outcome === undefined || outcome.kind === "throttled" || outcome.kind === "serverError") {
+    state.consecutiveFailures++;
+    const backoffMs = computeBackoffMs(state.consecutiveFailures, random, options);
+    const retryAfterMs = outcome !== undefined && outcome.retryAfterSeconds !== undefined
+      ? outcome.retryAfterSeconds * 1000 : undefined;
+    // Retry-After is the service's minimum; backoff applies only when it is absent.
+    delayMs = retryAfterMs !== undefined ? retryAfterMs : backoffMs;
+  } else {
+    return { action: "fail", delayMs: 0, error: createOutcomeError(outcome, registrationId) };
+  }
+
+  delayMs = applyRateWindow(state, nowMs, delayMs, options);
+
+  if (nowMs + delayMs - state.startedAtMs > options.maxProvisioningMs) {
+    const last = outcome === undefined ? "no answer (network failure)" : "\"" + outcome.kind + "\"";
+    const details: any = outcome === undefined ? { retryable: true } : describeHttp(outcome);
+    details.retryable = true;
+    return {
+      action: "fail",
+      delayMs: 0,
+      error: createError(ErrorCode.dpsDeadlineExceeded, "Provisioning of registration \"" + registrationId +
+        "\" did not finish within dps.maxProvisioningSeconds (" + Math.round(options.maxProvisioningMs / 1000) +
+        " s); the last DPS answer was " + last + ". The device tries again later", details),
+    };
+  }
+
+  return { action: state.operationId !== undefined ? "poll" : "register", delayMs: delayMs };
+}

@@ -1,0 +1,209 @@
+// Runs one DPS provisioning attempt: clock check, register, poll, with the waits the core policy decides.
+
+import { DeviceConfig } from "../core/config";
+import { buildOperationStatusRequest, buildRegisterRequest, DpsOutcome, DpsRequestOptions, parseDpsResponse }
+  from "../core/dps";
+import { createDpsPolicyOptions, createDpsPolicyState, decideDpsStep, DpsPolicyState, DpsStep, recordDpsRequest }
+  from "../core/dps-policy";
+import { createError, DeviceError, describeError, ErrorCode } from "../core/errors";
+import { HttpRequestSpec } from "../core/http-types";
+import { isHostTrusted } from "../core/identifiers";
+import { computeExpiryEpochSeconds, createDpsSasToken } from "../core/sas";
+import { DEFAULT_REQUEST_TIMEOUT_MS } from "../core/constants";
+import { isClockSet, monotonicMs, nowEpochMs, setClockFromDateHeader } from "./clock";
+import { HttpsTarget, sendHttpsRequest } from "./https";
+import { logInfo, logWarn } from "./log";
+import { sha256 } from "./sha256";
+
+/** A successful registration. */
+export interface Assignment {
+  assignedHub: string;
+  deviceId: string;
+}
+
+/** Receives the assignment or the error that ended the attempt, exactly once. */
+export type ProvisionCallback = (error: DeviceError | undefined, assignment: Assignment | undefined) => void;
+
+/** A clock change beyond this after a 401 means the clock was wrong, so the request is worth one more try, in s. */
+const CLOCK_CORRECTION_RETRY_SECONDS = 60;
+
+interface Attempt {
+  config: DeviceConfig;
+  deviceKey: string;
+  request: DpsRequestOptions;
+  target: HttpsTarget;
+  state: DpsPolicyState;
+  policy: ReturnType<typeof createDpsPolicyOptions>;
+  clockResynced: boolean;
+  timer: number | undefined;
+  callback: ProvisionCallback;
+  requestCount: number;
+}
+
+let current: Attempt | undefined = undefined;
+
+/** Returns whether a provisioning attempt is running. */
+export function isProvisioning(): boolean {
+  return current !== undefined;
+}
+
+/** Stops the running attempt, if any, without calling its callback. */
+export function cancelProvisioning(): void {
+  if (current === undefined) return;
+  if (current.timer !== undefined) clearTimeout(current.timer);
+  current = undefined;
+}
+
+function finish(attempt: Attempt, error: DeviceError | undefined, assignment: Assignment | undefined): void {
+  if (current !== attempt) return;
+  current = undefined;
+  if (attempt.timer !== undefined) clearTimeout(attempt.timer);
+  attempt.callback(error, assignment);
+}
+
+function schedule(attempt: Attempt, step: DpsStep): void {
+  attempt.timer = setTimeout(() => {
+    attempt.timer = undefined;
+    if (current === attempt) sendStep(attempt, step.action);
+  }, step.delayMs);
+}
+
+/** Asks the DPS host for its time, for a device whose clock is not set yet; any answer carries a `Date` header. */
+function syncClock(attempt: Attempt, onDone: () => void): void {
+  const spec: HttpRequestSpec = { method: "GET", path: "/", headers: {}, body: undefined };
+  logInfo("clock", "not set yet; reading the time from " + attempt.target.host);
+
+  sendHttpsRequest(attempt.target, spec, DEFAULT_REQUEST_TIMEOUT_MS, (error, response) => {
+    if (current !== attempt) return;
+    if (response !== undefined) setClockFromDateHeader(response.headers["date"]);
+
+    if (isClockSet()) {
+      onDone();
+      return;
+    }
+    const step = decideDpsStep(attempt.state, undefined, monotonicMs(), Math.random(), attempt.policy,
+      attempt.request.registrationId);
+    if (step.action === "fail") {
+      finish(attempt, createError(ErrorCode.clockNotSet, "The clock could not be set from " + attempt.target.host +
+        (error !== undefined ? " (" + describeError(error) + ")" : "") + ", so no token was signed", { retryable: true }),
+        undefined);
+      return;
+    }
+    logWarn("clock", "still not set; trying again in " + step.delayMs + " ms");
+    attempt.timer = setTimeout(() => {
+      attempt.timer = undefined;
+      if (current === attempt) syncClock(attempt, onDone);
+    }, step.delayMs);
+  });
+}
+
+function createToken(attempt: Attempt): string {
+  const expiry = computeExpiryEpochSeconds(nowEpochMs() / 1000, attempt.config.dps.tokenTtlSeconds);
+  return createDpsSasToken(sha256, {
+    idScope: attempt.request.idScope,
+    registrationId: attempt.request.registrationId,
+    deviceKey: attempt.deviceKey,
+    expiryEpochSeconds: expiry,
+  });
+}
+
+function sendStep(attempt: Attempt, action: string): void {
+  if (!isClockSet()) {
+    syncClock(attempt, () => sendStep(attempt, action));
+    return;
+  }
+
+  const token = createToken(attempt);
+  const spec = action === "poll"
+    ? buildOperationStatusRequest(attempt.request, attempt.state.operationId as string, token)
+    : buildRegisterRequest(attempt.request, token);
+
+  recordDpsRequest(attempt.state, monotonicMs(), attempt.policy);
+  attempt.requestCount++;
+
+  sendHttpsRequest(attempt.target, spec, DEFAULT_REQUEST_TIMEOUT_MS, (error, response) => {
+    if (current !== attempt) return;
+
+    let outcome: DpsOutcome | undefined = undefined;
+    if (response !== undefined) {
+      outcome = parseDpsResponse(response, nowEpochMs());
+      logInfo("dps", (action === "poll" ? "poll" : "register") + " " + attempt.request.registrationId + " -> HTTP " +
+        outcome.httpStatus + " " + outcome.kind +
+        (outcome.retryAfterSeconds !== undefined ? ", Retry-After " + outcome.retryAfterSeconds + " s" : "") +
+        (outcome.trackingId !== undefined ? ", trackingId " + outcome.trackingId : ""));
+
+      if (outcome.kind === "unauthorized" && !attempt.clockResynced) {
+        // A wrong clock is the one cause of a 401 that the device can fix by itself.
+        attempt.clockResynced = true;
+        const changeSeconds = setClockFromDateHeader(response.headers["date"]);
+        if (Math.abs(changeSeconds) >= CLOCK_CORRECTION_RETRY_SECONDS) {
+          logWarn("dps", "the clock was off by " + Math.round(changeSeconds) + " s; signing a new token and retrying");
+          schedule(attempt, { action: action, delayMs: 0 });
+          return;
+        }
+      }
+    } else {
+      logWarn("dps", describeError(error));
+    }
+
+    const step = decideDpsStep(attempt.state, outcome, monotonicMs(), Math.random(), attempt.policy,
+      attempt.request.registrationId);
+
+    if (step.action === "done" && outcome !== undefined) {
+      const hub = outcome.assignedHub as string;
+      if (!isHostTrusted(hub, attempt.config.trust.hubSuffixes)) {
+        finish(attempt, createError(ErrorCode.untrustedHost, "DPS assigned the hub \"" + hub + "\", which matches " +
+          "none of trust.hubSuffixes " + JSON.stringify(attempt.config.trust.hubSuffixes) + ", so the device will " +
+          "not send it anything. Add the suffix if this hub is yours", { httpStatus: outcome.httpStatus }), undefined);
+        return;
+      }
+      finish(attempt, undefined, { assignedHub: hub, deviceId: outcome.deviceId as string });
+      return;
+    }
+    if (step.action === "fail") {
+      finish(attempt, step.error, undefined);
+      return;
+    }
+
+    logInfo("dps", "next " + step.action + " in " + step.delayMs + " ms");
+    schedule(attempt, step);
+  });
+}
+
+/**
+ * Registers the device with DPS and reports the assigned hub.
+ *
+ * Only one attempt runs at a time; starting another cancels the first. The assigned hub must match
+ * `trust.hubSuffixes`, otherwise the attempt fails with `UNTRUSTED_HOST`.
+ *
+ * @param config The validated configuration.
+ * @param deviceKey The device key in Base64 (derived already for a group enrollment).
+ * @param callback Called once with the error or the assignment.
+ */
+export function provision(config: DeviceConfig, deviceKey: string, callback: ProvisionCallback): void {
+  cancelProvisioning();
+
+  const policy = createDpsPolicyOptions(config.dps.maxProvisioningSeconds);
+  const attempt: Attempt = {
+    config: config,
+    deviceKey: deviceKey,
+    request: {
+      idScope: config.dps.idScope,
+      registrationId: config.dps.registrationId,
+      apiVersion: config.dps.apiVersion,
+      payload: config.dps.payload,
+    },
+    target: { host: config.dps.host, port: config.dps.port },
+    state: createDpsPolicyState(monotonicMs()),
+    policy: policy,
+    clockResynced: false,
+    timer: undefined,
+    callback: callback,
+    requestCount: 0,
+  };
+  current = attempt;
+
+  logInfo("dps", "registering \"" + config.dps.registrationId + "\" in scope " + config.dps.idScope + " at " +
+    config.dps.host + (config.dps.port !== undefined ? ":" + config.dps.port : ""));
+  sendStep(attempt, "register");
+}
