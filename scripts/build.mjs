@@ -11,7 +11,7 @@ import { build } from "esbuild";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-const { checkProfile } = await import("./profile-check.mjs").catch(() => ({ checkProfile: () => [] }));
+import { checkProfile } from "./profile-check.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
