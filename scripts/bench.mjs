@@ -1,0 +1,78 @@
+// `npm run bench`: measures the firmware on the host and prints one line per figure.
+//
+// - the bundle size in bytes;
+// - HTTPS requests per provisioning of our client;
+// - time to assignment of our client (dist/firmware.js in the simulator) and of the official Node SDK
+//   (azure-iot-provisioning-device with the HTTP transport) against the same emulator with the same Retry-After,
+//   and their ratio, from one run of each.
+//
+// Figures come from this machine and one run; they are measurements, not limits, and no test asserts on them.
+
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildFirmware } from "./build.mjs";
+import { startDemo } from "./lib/demo-setup.mjs";
+import { registerWithSdk } from "../host-tests/emulator-helpers.mjs";
+
+const root = join(fileURLToPath(import.meta.url), "..", "..");
+const KNOBS = { retryAfterSeconds: 1, assignmentDelayMs: 1500 };
+
+async function measureOurClient() {
+  const demo = await startDemo({ bundlePath: join(root, "dist", "firmware.js"), knobs: KNOBS });
+  try {
+    const bootedAtMs = performance.now();
+    demo.device.boot();
+    await demo.device.waitForLog(/assigned hub=/, 60000);
+    const assignedAtMs = performance.now();
+
+    const requests = demo.emulator.requests;
+    const firstRequestMs = requests[0].atMs;
+    const firstDpsRequestMs = requests.find((r) => r.path.includes("/registrations/")).atMs;
+    return {
+      fromFirstDpsRequestMs: requests[requests.length - 1].atMs - firstDpsRequestMs,
+      totalRequests: requests.length,
+      dpsRequests: requests.filter((r) => r.path.includes("/registrations/")).length,
+      fromBootMs: assignedAtMs - bootedAtMs,
+      fromFirstRequestMs: requests[requests.length - 1].atMs - firstRequestMs,
+    };
+  } finally {
+    await demo.close();
+  }
+}
+
+async function measureOfficialSdk() {
+  const demo = await startDemo({
+    bundlePath: join(root, "dist", "firmware.js"),
+    knobs: KNOBS,
+    registrationId: "sdk-sensor-01",
+  });
+  try {
+    const startedAtMs = performance.now();
+    await registerWithSdk(demo.emulator, "sdk-sensor-01", demo.deviceKey);
+    const requests = demo.emulator.requests;
+    return {
+      totalRequests: requests.length,
+      fromStartMs: performance.now() - startedAtMs,
+      fromFirstRequestMs: requests[requests.length - 1].atMs - requests[0].atMs,
+    };
+  } finally {
+    await demo.close();
+  }
+}
+
+const built = await buildFirmware();
+console.log(`bundle size: ${built.bytes} bytes (dist/firmware.js, minified)`);
+
+const ours = await measureOurClient();
+const sdk = await measureOfficialSdk();
+
+console.log(`our client, HTTPS requests per provisioning: ${ours.totalRequests} (${ours.dpsRequests} to DPS, ` +
+  `${ours.totalRequests - ours.dpsRequests} to read the clock after power-on)`);
+console.log(`official SDK, HTTPS requests per provisioning: ${sdk.totalRequests}`);
+console.log(`knobs: Retry-After ${KNOBS.retryAfterSeconds} s, assignment delay ${KNOBS.assignmentDelayMs} ms`);
+console.log(`our client, first request to assignment: ${Math.round(ours.fromFirstRequestMs)} ms ` +
+  `(boot to assignment: ${Math.round(ours.fromBootMs)} ms, including the 1 s start delay and WiFi)`);
+console.log(`official SDK, first request to assignment: ${Math.round(sdk.fromFirstRequestMs)} ms ` +
+  `(register() call to result: ${Math.round(sdk.fromStartMs)} ms)`);
+console.log(`time ratio ours/SDK, first request to assignment: ${(ours.fromFirstRequestMs / sdk.fromFirstRequestMs).toFixed(2)}`);
+console.log(`time ratio ours/SDK, register PUT to assignment: ${(ours.fromFirstDpsRequestMs / sdk.fromFirstRequestMs).toFixed(2)}`);
