@@ -5,7 +5,7 @@
 // in one pass. Keys are checked for shape only; they never appear in a message.
 
 import * as C from "./constants";
-import { findHostNameProblem, findRegistrationIdProblem, isHostTrusted } from "./identifiers";
+import { findHostNameProblem, findIdScopeProblem, findRegistrationIdProblem, isHostTrusted } from "./identifiers";
 import { findBase64Problem, decodeBase64 } from "./base64";
 import { DERIVED_KEY_BYTES, MAX_KEY_BYTES, MIN_KEY_BYTES } from "./sas";
 
@@ -46,6 +46,8 @@ export interface DeviceConfig {
     /** Whether to keep Espruino's Telnet console, which has no password, on port 23. */
     telnet: boolean;
     logLevel: string;
+    /** Time allowed for one HTTPS request, from connect to the last body byte, in seconds. */
+    requestTimeoutSeconds: number;
   };
 }
 
@@ -163,8 +165,10 @@ function readDps(reader: Reader, root: any, trustDps: string[], warnings: string
   const dps = reader.section(root, "dps", true);
 
   const idScope = reader.text(dps, "dps", "idScope", true, "") as string;
-  if (idScope !== "" && findHostNameProblem(idScope) !== undefined) {
-    reader.add("dps.idScope", "must contain only letters and digits, like 0ne000A1B2C; copy it from the DPS overview page");
+  const idScopeProblem = typeof dps.idScope === "string" ? findIdScopeProblem(idScope) : undefined;
+  if (idScopeProblem !== undefined) {
+    reader.add("dps.idScope", "must contain only letters and digits, like 0ne000A1B2C, but " + idScopeProblem +
+      "; copy it from the DPS overview page");
   }
 
   const registrationId = reader.text(dps, "dps", "registrationId", true, "") as string;
@@ -174,7 +178,7 @@ function readDps(reader: Reader, root: any, trustDps: string[], warnings: string
   }
 
   const enrollment = reader.text(dps, "dps", "enrollment", true, "") as string;
-  if (dps.enrollment !== undefined && enrollment !== "individual" && enrollment !== "group") {
+  if (typeof dps.enrollment === "string" && enrollment !== "individual" && enrollment !== "group") {
     reader.add("dps.enrollment", "must be \"individual\" or \"group\", not " + JSON.stringify(dps.enrollment));
   }
 
@@ -194,7 +198,8 @@ function readDps(reader: Reader, root: any, trustDps: string[], warnings: string
   if (deviceKey !== undefined && groupKey !== undefined) {
     reader.add("dps.deviceKey", "and dps.groupKey are both set; keep only one");
   }
-  if (deviceKey === undefined && groupKey === undefined) {
+  // A deviceKey of the wrong type already has its own problem, so "is missing" would mislead.
+  if (dps.deviceKey === undefined && groupKey === undefined) {
     reader.add("dps.deviceKey", "is missing: set it to the enrollment's primary key (individual) or the key derived " +
       "from the group key (group)");
   }
@@ -289,6 +294,9 @@ export function validateDeviceConfig(value: any): ConfigValidation {
   const logLevel = reader.text(deviceSection, "device", "logLevel", false, "info") as string;
   if (LOG_LEVELS.indexOf(logLevel) < 0) reader.add("device.logLevel", "must be one of " + LOG_LEVELS.join(", "));
 
+  const requestTimeoutSeconds = reader.integer(deviceSection, "device", "requestTimeoutSeconds",
+    C.DEFAULT_REQUEST_TIMEOUT_MS / 1000, 2, 120, "seconds") as number;
+
   if (reader.problems.length > 0) return { config: undefined, problems: reader.problems, warnings: warnings };
 
   return {
@@ -297,7 +305,7 @@ export function validateDeviceConfig(value: any): ConfigValidation {
       dps: dps,
       hub: hub,
       trust: trust,
-      device: { telnet: telnet, logLevel: logLevel },
+      device: { telnet: telnet, logLevel: logLevel, requestTimeoutSeconds: requestTimeoutSeconds },
     },
     problems: [],
     warnings: warnings,

@@ -2,8 +2,9 @@
 //
 // Rules: honour `Retry-After` on every answer, including the first PUT; wait 2 s when it is absent; never send more
 // than 5 requests in any 10 s window (the DPS per-device polling limit); retry 429, 5xx and network failures with
-// capped exponential backoff and jitter; stop on "assigned", "failed", "disabled", an unknown status and every 4xx
-// other than 429; and give up when the next request would start after the deadline.
+// capped exponential backoff and jitter when they carry no `Retry-After` or 0; stop on "assigned", "failed",
+// "disabled", an unknown status and every 4xx other than 429; and give up when the next request would start after
+// the deadline.
 
 import * as C from "./constants";
 import { DpsOutcome } from "./dps";
@@ -171,9 +172,10 @@ export function decideDpsStep(
     state.consecutiveFailures++;
     const backoffMs = computeBackoffMs(state.consecutiveFailures, random, options);
     const retryAfterMs = outcome !== undefined && outcome.retryAfterSeconds !== undefined
-      ? outcome.retryAfterSeconds * 1000 : undefined;
-    // Retry-After is the service's minimum; backoff applies only when it is absent.
-    delayMs = retryAfterMs !== undefined ? retryAfterMs : backoffMs;
+      ? outcome.retryAfterSeconds * 1000 : 0;
+    // Retry-After is the service's minimum; backoff applies when it is absent or 0, as in azure-sdk-for-c, so that
+    // a throttled device never retries at once.
+    delayMs = retryAfterMs > 0 ? retryAfterMs : backoffMs;
   } else {
     return { action: "fail", delayMs: 0, error: createOutcomeError(outcome, registrationId) };
   }

@@ -100,6 +100,22 @@ export function buildOperationStatusRequest(
   };
 }
 
+/**
+ * Looks up a response header whatever the case of its name. The HTTPS adapter lower-cases names, but a response
+ * straight from Espruino keeps the case the server sent. Only names are compared, because a chunked answer can
+ * hold a bogus header entry made from the body.
+ */
+function findHeader(response: HttpResponseData, lowerCaseName: string): string | undefined {
+  const value = getHeader(response, lowerCaseName);
+  if (value !== undefined) return String(value);
+
+  const names = Object.keys(response.headers);
+  for (let i = 0; i < names.length; i++) {
+    if (names[i].toLowerCase() === lowerCaseName) return String(response.headers[names[i]]);
+  }
+  return undefined;
+}
+
 function parseJsonObject(body: string): any {
   if (body.length === 0) return undefined;
   try {
@@ -167,13 +183,13 @@ function parseOperationStatus(outcome: DpsOutcome, json: any): DpsOutcome {
  * "assigned" is only returned when both `assignedHub` and `deviceId` are present; otherwise the answer is
  * "malformed". Unknown `status` values (the C SDK has met "blacklisted") are "unknownStatus", never "assigning".
  *
- * @param response The complete response; header names lower-case.
+ * @param response The complete response; header names in any case.
  * @param nowEpochMs The device clock in ms since 1970, for a `Retry-After` given as an HTTP date.
  * @returns The outcome, with `retryAfterSeconds` whenever the response carried a usable `Retry-After`.
  */
 export function parseDpsResponse(response: HttpResponseData, nowEpochMs: number): DpsOutcome {
   const outcome: DpsOutcome = { kind: "malformed", httpStatus: response.status };
-  outcome.retryAfterSeconds = parseRetryAfterSeconds(getHeader(response, "retry-after"), getHeader(response, "date"),
+  outcome.retryAfterSeconds = parseRetryAfterSeconds(findHeader(response, "retry-after"), findHeader(response, "date"),
     nowEpochMs);
 
   const json = parseJsonObject(response.body);
@@ -193,7 +209,7 @@ export function parseDpsResponse(response: HttpResponseData, nowEpochMs: number)
     outcome.trackingId = readText(json.trackingId);
     outcome.errorMessage = readText(json.message);
   }
-  if (outcome.errorCode === undefined) outcome.errorCode = readNumber(getHeader(response, "x-ms-error-code"));
+  if (outcome.errorCode === undefined) outcome.errorCode = readNumber(findHeader(response, "x-ms-error-code"));
 
   if (status === 401) outcome.kind = "unauthorized";
   else if (status === 429) outcome.kind = "throttled";

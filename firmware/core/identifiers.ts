@@ -38,9 +38,28 @@ export function findRegistrationIdProblem(registrationId: string): string | unde
 }
 
 /**
+ * Describes why a DPS ID scope is malformed, or returns `undefined` when it is valid.
+ *
+ * @param idScope Candidate ID scope, e.g. "0ne000A1B2C": ASCII letters and digits only.
+ * @returns A sentence naming the problem and the character position.
+ */
+export function findIdScopeProblem(idScope: string): string | undefined {
+  if (typeof idScope !== "string" || idScope.length === 0) return "it is empty";
+
+  for (let i = 0; i < idScope.length; i++) {
+    if (!isAlphanumeric(idScope.charAt(i))) return "character " + (i + 1) + " is not a letter or a digit";
+  }
+  return undefined;
+}
+
+/**
  * Describes why a host name cannot be used, or returns `undefined` when it is valid.
  *
- * @param hostName Candidate DNS name or dotted IPv4 address, without a port.
+ * Each dot-separated label must have 1 to 63 letters, digits or `-`, and must not start or end with `-`
+ * (RFC 1123). Empty labels are rejected because a name such as "..azure-devices.net" would otherwise pass the
+ * suffix check of `isHostTrusted`.
+ *
+ * @param hostName Candidate DNS name or dotted IPv4 address, without a port and without a trailing dot.
  * @returns A sentence naming the problem.
  */
 export function findHostNameProblem(hostName: string): string | undefined {
@@ -49,9 +68,20 @@ export function findHostNameProblem(hostName: string): string | undefined {
     return "it has " + hostName.length + " characters; Espruino accepts at most " + MAX_HOST_NAME_LENGTH;
   }
 
-  for (let i = 0; i < hostName.length; i++) {
-    const c = hostName.charAt(i);
-    if (!isAlphanumeric(c) && c !== "-" && c !== ".") {
+  let labelStart = 0;
+  for (let i = 0; i <= hostName.length; i++) {
+    const c = i < hostName.length ? hostName.charAt(i) : ".";
+
+    if (c === ".") {
+      const labelLength = i - labelStart;
+      if (labelLength === 0) return "it starts or ends with '.' or has two dots in a row; remove the extra '.'";
+      if (labelLength > 63) return "the label at character " + (labelStart + 1) + " has " + labelLength +
+        " characters; DNS allows at most 63";
+      if (hostName.charAt(labelStart) === "-" || hostName.charAt(i - 1) === "-") {
+        return "the label at character " + (labelStart + 1) + " starts or ends with '-', which DNS does not allow";
+      }
+      labelStart = i + 1;
+    } else if (!isAlphanumeric(c) && c !== "-") {
       return "character " + (i + 1) + " is not allowed in a host name; give the name only, without scheme, port or path";
     }
   }

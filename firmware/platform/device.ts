@@ -4,6 +4,7 @@ import { computeKeyFingerprint, findStaleAssignmentReason } from "../core/assign
 import { DeviceConfig, validateDeviceConfig } from "../core/config";
 import { DeviceError, describeError } from "../core/errors";
 import { deriveDeviceKey } from "../core/sas";
+import { setStatusLed, watchBootButton } from "./board";
 import { isClockSet } from "./clock";
 import { logError, logInfo, logWarn, setLogLevel } from "./log";
 import { Assignment, cancelProvisioning, provision } from "./provisioner";
@@ -52,12 +53,28 @@ export const device: DeviceState = {
   wifiConnected: false,
 };
 
+const LED_BY_PHASE: { [phase: string]: string } = {
+  "booting": "working",
+  "config-invalid": "failed",
+  "connecting": "working",
+  "provisioning": "working",
+  "assigned": "assigned",
+  "failed": "failed",
+  "waiting-to-retry": "working",
+};
+
+/** Moves the device to another phase and shows it on the status LED. */
+function setPhase(phase: string): void {
+  device.phase = phase;
+  setStatusLed(LED_BY_PHASE[phase]);
+}
+
 function scheduleReprovision(): void {
   let delayMs = FIRST_REPROVISION_DELAY_MS;
   for (let i = 1; i < device.provisioningAttempts && delayMs < MAX_REPROVISION_DELAY_MS; i++) delayMs *= 2;
   if (delayMs > MAX_REPROVISION_DELAY_MS) delayMs = MAX_REPROVISION_DELAY_MS;
 
-  device.phase = "waiting-to-retry";
+  setPhase("waiting-to-retry");
   logWarn("device", "provisioning again in " + Math.round(delayMs / 1000) + " s");
   device.retryTimer = setTimeout(() => {
     device.retryTimer = undefined;
@@ -76,7 +93,7 @@ export function startProvisioning(): void {
   if (device.retryTimer !== undefined) clearTimeout(device.retryTimer);
   device.retryTimer = undefined;
 
-  device.phase = "provisioning";
+  setPhase("provisioning");
   device.provisioningAttempts++;
 
   provision(config, deviceKey, (error, assignment) => {
@@ -86,7 +103,7 @@ export function startProvisioning(): void {
       if (error !== undefined && error.retryable) {
         scheduleReprovision();
       } else {
-        device.phase = "failed";
+        setPhase("failed");
         logError("device", "provisioning stopped; fix the cause, then run dps.provision() or reboot");
       }
       return;
@@ -96,7 +113,7 @@ export function startProvisioning(): void {
     device.provisioningAttempts = 0;
     device.assignment = assignment;
     device.assignmentSource = "dps";
-    device.phase = "assigned";
+    setPhase("assigned");
     writeCachedAssignment({
       assignedHub: assignment.assignedHub,
       deviceId: assignment.deviceId,
@@ -118,7 +135,7 @@ export function forgetAssignment(reason: string): void {
   forgetCachedAssignment(reason);
   device.assignment = undefined;
   device.assignmentSource = undefined;
-  if (device.phase === "assigned") device.phase = "connecting";
+  if (device.phase === "assigned") setPhase("connecting");
 }
 
 function useCacheOrProvision(): void {
@@ -130,7 +147,7 @@ function useCacheOrProvision(): void {
   if (staleReason === undefined) {
     device.assignment = { assignedHub: cached.assignedHub, deviceId: cached.deviceId };
     device.assignmentSource = "cache";
-    device.phase = "assigned";
+    setPhase("assigned");
     logInfo("dps", "using the cached assignment hub=" + cached.assignedHub + " deviceId=" + cached.deviceId +
       "; no DPS request needed");
     return;
@@ -139,6 +156,14 @@ function useCacheOrProvision(): void {
   if (cached !== undefined) forgetCachedAssignment(staleReason);
   else logInfo("dps", staleReason + "; registering with DPS");
   startProvisioning();
+}
+
+function onBootButtonPressed(): void {
+  logInfo("device", "BOOT button pressed at start");
+  if (device.phase === "provisioning" || device.phase === "waiting-to-retry") return;
+  const wasAssigned = device.phase === "assigned";
+  forgetAssignment("the BOOT button was pressed at start");
+  if (wasAssigned && device.wifiConnected) useCacheOrProvision();
 }
 
 function onWifiConnected(): void {
@@ -156,7 +181,7 @@ function onWifiConnected(): void {
 export function bootDevice(): void {
   const file = readConfigFile();
   if (file.problem !== undefined) {
-    device.phase = "config-invalid";
+    setPhase("config-invalid");
     device.configProblems = [{ field: "(file)", message: file.problem }];
     logError("config", file.problem);
     return;
@@ -164,7 +189,7 @@ export function bootDevice(): void {
 
   const result = validateDeviceConfig(file.value);
   if (result.config === undefined) {
-    device.phase = "config-invalid";
+    setPhase("config-invalid");
     device.configProblems = result.problems;
     for (let i = 0; i < result.problems.length; i++) {
       logError("config", result.problems[i].field + " " + result.problems[i].message);
@@ -183,6 +208,7 @@ export function bootDevice(): void {
   device.deviceKey = deviceKey;
   device.keyFingerprint = computeKeyFingerprint(sha256, deviceKey);
 
-  device.phase = "connecting";
+  setPhase("connecting");
+  watchBootButton(onBootButtonPressed);
   setTimeout(() => startWifi(config.wifi.ssid, config.wifi.password, onWifiConnected), NETWORK_START_DELAY_MS);
 }

@@ -9,7 +9,6 @@ import { createError, DeviceError, describeError, ErrorCode } from "../core/erro
 import { HttpRequestSpec } from "../core/http-types";
 import { isHostTrusted } from "../core/identifiers";
 import { computeExpiryEpochSeconds, createDpsSasToken } from "../core/sas";
-import { DEFAULT_REQUEST_TIMEOUT_MS } from "../core/constants";
 import { isClockSet, monotonicMs, nowEpochMs, setClockFromDateHeader } from "./clock";
 import { HttpsTarget, sendHttpsRequest } from "./https";
 import { logInfo, logWarn } from "./log";
@@ -73,7 +72,7 @@ function syncClock(attempt: Attempt, onDone: () => void): void {
   const spec: HttpRequestSpec = { method: "GET", path: "/", headers: {}, body: undefined };
   logInfo("clock", "not set yet; reading the time from " + attempt.target.host);
 
-  sendHttpsRequest(attempt.target, spec, DEFAULT_REQUEST_TIMEOUT_MS, (error, response) => {
+  sendHttpsRequest(attempt.target, spec, attempt.config.device.requestTimeoutSeconds * 1000, (error, response) => {
     if (current !== attempt) return;
     if (response !== undefined) setClockFromDateHeader(response.headers["date"]);
 
@@ -121,7 +120,7 @@ function sendStep(attempt: Attempt, action: string): void {
   recordDpsRequest(attempt.state, monotonicMs(), attempt.policy);
   attempt.requestCount++;
 
-  sendHttpsRequest(attempt.target, spec, DEFAULT_REQUEST_TIMEOUT_MS, (error, response) => {
+  sendHttpsRequest(attempt.target, spec, attempt.config.device.requestTimeoutSeconds * 1000, (error, response) => {
     if (current !== attempt) return;
 
     let outcome: DpsOutcome | undefined = undefined;

@@ -147,3 +147,11 @@ interface String {
 
 /** Build time of the firmware in seconds since 1970, set by the build script; the clock is never trusted below it. */
 declare const BUILD_EPOCH_SECONDS: number;
+
+/** A GPIO pin object, e.g. `D2`. */
+interface EspruinoPin {}
+declare const D0: EspruinoPin;
+declare const D2: EspruinoPin;
+declare function digitalRead(pin: EspruinoPin): number;
+declare function digitalWrite(pin: EspruinoPin, value: boolean | number): void;
+declare function pinMode(pin: EspruinoPin, mode: "input" | "input_pullup" | "output"): void;
