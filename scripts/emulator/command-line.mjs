@@ -1,0 +1,113 @@
+// Command-line options of the DPS emulator (`npm run emulator -- ...`).
+
+import { parseArgs } from 'node:util';
+import { OUTCOMES } from './knobs.mjs';
+
+/** Help text printed by `--help`. */
+export const HELP_TEXT = `Usage: npm run emulator -- --enrollments FILE [options]
+
+Runs a local Azure Device Provisioning Service (device registration over HTTPS) until Ctrl-C.
+
+Options:
+  --enrollments FILE            JSON file with idScope and the individual and group enrollments (required)
+  --port N                      TCP port to listen on; 0 picks a free port (default 0)
+  --host ADDRESS                Address to listen on (default 127.0.0.1); must be loopback unless
+                                --allow-non-loopback is given
+  --allow-non-loopback          Allow a LAN address for --host, so a real board can connect
+  --hub-host NAME               Host name handed to devices as assignedHub (default localhost)
+  --assignment-delay-ms N       Time from the register request until polls return the final state,
+                                in milliseconds (default 0)
+  --retry-after-seconds N|none  Retry-After header on 202 responses, in seconds; "none" omits it (default 1)
+  --throttle-first-put N        Answer the first register request of each device with 429 and
+                                Retry-After: N seconds (default off)
+  --server-error-once 500|503   Answer the next request with this status once (default off)
+  --outcome NAME                Final registration status: ${OUTCOMES.join(', ')} (default assigned)
+  --failed-error-code N         registrationState.errorCode when --outcome is failed (default 400208)
+  --certificate-out FILE        Write the emulator's self-signed certificate (PEM) to FILE, for clients to trust
+  --help                        Print this text and exit
+`;
+
+const OPTION_DEFINITIONS = {
+  enrollments: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'allow-non-loopback': { type: 'boolean' },
+  'hub-host': { type: 'string' },
+  'assignment-delay-ms': { type: 'string' },
+  'retry-after-seconds': { type: 'string' },
+  'throttle-first-put': { type: 'string' },
+  'server-error-once': { type: 'string' },
+  outcome: { type: 'string' },
+  'failed-error-code': { type: 'string' },
+  'certificate-out': { type: 'string' },
+  help: { type: 'boolean' },
+};
+
+/**
+ * Parses the emulator's command-line arguments.
+ *
+ * @param {string[]} args Arguments after the script name.
+ * @returns {{ help: true } | { help: false, certificateOut?: string, emulatorOptions: object }} Either a request for
+ *   help, or options for `startEmulator` and where to write the certificate.
+ * @throws {TypeError} When an option is unknown, missing or has an invalid value; the message names the option.
+ */
+export function parseCommandLine(args) {
+  let values;
+  try {
+    ({ values } = parseArgs({ args, options: OPTION_DEFINITIONS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new TypeError(`${error.message}. Run with --help to see the options.`);
+  }
+
+  if (values.help) {
+    return { help: true };
+  }
+
+  if (values.enrollments === undefined) {
+    throw new TypeError('Missing --enrollments FILE: give the JSON file with idScope and the enrollments. Run with --help for details.');
+  }
+
+  const knobs = {};
+  if (values['assignment-delay-ms'] !== undefined) {
+    knobs.assignmentDelayMs = parseWholeNumber(values['assignment-delay-ms'], '--assignment-delay-ms');
+  }
+  if (values['retry-after-seconds'] !== undefined) {
+    const text = values['retry-after-seconds'];
+    knobs.retryAfterSeconds = text === 'none' ? null : parseWholeNumber(text, '--retry-after-seconds');
+  }
+  if (values['throttle-first-put'] !== undefined) {
+    knobs.throttleFirstPut = parseWholeNumber(values['throttle-first-put'], '--throttle-first-put');
+  }
+  if (values['server-error-once'] !== undefined) {
+    knobs.serverErrorOnce = parseWholeNumber(values['server-error-once'], '--server-error-once');
+  }
+  if (values.outcome !== undefined) {
+    knobs.outcome = values.outcome;
+  }
+  if (values['failed-error-code'] !== undefined) {
+    knobs.failedErrorCode = parseWholeNumber(values['failed-error-code'], '--failed-error-code');
+  }
+
+  const emulatorOptions = { enrollmentsFile: values.enrollments, knobs };
+  if (values.port !== undefined) {
+    emulatorOptions.port = parseWholeNumber(values.port, '--port');
+  }
+  if (values.host !== undefined) {
+    emulatorOptions.host = values.host;
+  }
+  if (values['allow-non-loopback']) {
+    emulatorOptions.allowNonLoopback = true;
+  }
+  if (values['hub-host'] !== undefined) {
+    emulatorOptions.hubHostName = values['hub-host'];
+  }
+
+  return { help: false, certificateOut: values['certificate-out'], emulatorOptions };
+}
+
+function parseWholeNumber(text, optionName) {
+  if (!/^[0-9]+$/.test(text)) {
+    throw new TypeError(`Invalid ${optionName} "${text}": expected a whole number`);
+  }
+  return Number(text);
+}
