@@ -2,6 +2,10 @@
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { deriveDeviceKey } from "../firmware/core/sas.ts";
+import { hostSha256 } from "../scripts/lib/demo-setup.mjs";
 import { dpsRequests, sleep, startEndToEnd } from "./support/e2e.mjs";
 
 describe("provisioning end to end", function () {
@@ -103,5 +107,31 @@ describe("provisioning end to end", function () {
     assert.ok(rejected[0].trackingId, "the emulator recorded no tracking ID");
     assert.ok(line.includes(`trackingId ${rejected[0].trackingId}`), `tracking ID missing from: ${line}`);
     assert.ok(!line.includes(wrongKey));
+  });
+});
+
+describe("emulator diagnosis of rejected tokens", function () {
+  this.timeout(60000);
+
+  it("names a key derived for another case", async () => {
+    const demo = await startEndToEnd({ enrollment: "group" });
+    try {
+      // The key was derived for the upper-case spelling while the device registers the lower-case one.
+      const wrongCaseKey = deriveDeviceKey(hostSha256, demo.enrollmentKey, "DEMO-SENSOR-01");
+      const configPath = join(demo.storageDir, "dpscfg.json");
+      const config = JSON.parse(readFileSync(configPath, "utf8"));
+      config.dps.deviceKey = wrongCaseKey;
+      writeFileSync(configPath, JSON.stringify(config));
+
+      demo.device.boot();
+      await demo.device.waitForLog(/DPS_UNAUTHORIZED/, 30000);
+
+      const rejection = demo.emulatorLines.find((line) => line.includes(" 401 "));
+      assert.ok(rejection, "the emulator logged no 401");
+      assert.match(rejection, /"DEMO-SENSOR-01", which differs from .* only in case/);
+      assert.ok(!rejection.includes(wrongCaseKey));
+    } finally {
+      await demo.close();
+    }
   });
 });

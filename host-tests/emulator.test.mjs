@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { startEmulator } from '../scripts/emulator/server.mjs';
+import { explainRejectionBriefly } from '../scripts/emulator/sas-check.mjs';
 import { buildDpsToken, deriveDeviceKey, registerWithSdk, sendToEmulator } from './emulator-helpers.mjs';
 
 // Made-up inputs, and signatures precomputed for common client faults with the correct ones beside them.
@@ -166,7 +167,10 @@ describe('DPS emulator with client-fault token vectors', function () {
       const logLines = [];
 
       before(async function () {
-        emulator = await startEmulator({ enrollments, nowMs: () => PINNED_NOW_MS, log: (line) => logLines.push(line) });
+        // The short reasons show what the emulator itself checked; the default diagnosis is tested below.
+        emulator = await startEmulator({
+          enrollments, nowMs: () => PINNED_NOW_MS, log: (line) => logLines.push(line), explainRejection: explainRejectionBriefly,
+        });
       });
 
       after(async function () {
@@ -237,7 +241,7 @@ describe('DPS emulator with client-fault token vectors', function () {
           const response = await putRegister(laterEmulator, REGISTRATION_ID, vectorToken(SR_UPPER, SIG_UPPER));
 
           assertUnauthorized(response, VECTOR_EXPIRY_EPOCH_SECONDS * 1000 + 1000);
-          assert.match(lastRequest(laterEmulator).reason, /token expired at 2026-01-01T00:00:00\.000Z/);
+          assert.match(lastRequest(laterEmulator).reason, /se is 1767225600 \(2026-01-01T00:00:00Z\), 1 s ago .*\[se-expired\]/);
         } finally {
           await laterEmulator.close();
         }
@@ -271,6 +275,7 @@ describe('DPS emulator protocol and knobs', function () {
 
   before(async function () {
     emulator = await startEmulator({
+      explainRejection: explainRejectionBriefly,
       enrollments: {
         idScope: ID_SCOPE,
         individual: [
@@ -768,4 +773,35 @@ describe('DPS emulator start options', function () {
       await emulator.close();
     }
   });
+});
+
+describe('DPS emulator default rejection diagnosis', function () {
+  let emulator;
+
+  before(async function () {
+    emulator = await startEmulator({
+      enrollments: { idScope: ID_SCOPE, groups: [{ enrollmentGroupId: 'sensors', primaryKey: GROUP_KEY }] },
+      nowMs: () => PINNED_NOW_MS,
+      log: () => {},
+    });
+  });
+
+  after(async function () {
+    await emulator.close();
+  });
+
+  // Field-failure case, sr and sig as sent, and the cause the diagnosis must name.
+  const cases = [
+    { name: 'F1 group key used directly', sr: SR_UPPER, sig: SIG_WITH_GROUP_KEY, code: /\[signed-with-group-key\]/ },
+    { name: 'F3 key text not decoded', sr: SR_UPPER, sig: SIG_WITH_KEY_TEXT_BYTES, code: /\[key-not-base64-decoded\]/ },
+    { name: 'F4 sr encoded twice', sr: SR_DOUBLE_ENCODED, sig: SIG_DOUBLE_ENCODED, code: /\[sr-double-encoded\]/ },
+  ];
+  for (const { name, sr, sig, code } of cases) {
+    it(`names ${name}`, async function () {
+      const response = await putRegister(emulator, REGISTRATION_ID, vectorToken(sr, sig));
+
+      assertUnauthorized(response, PINNED_NOW_MS);
+      assert.match(lastRequest(emulator).reason, code);
+    });
+  }
 });

@@ -1,6 +1,6 @@
 // Local Azure DPS emulator: TLS server, request routing and the request log.
 //
-// The route modules (now only `dps.mjs`) return plain replies, and this file writes them with `Content-Type`,
+// The route modules (`dps.mjs` and `hub.mjs`) return plain replies, and this file writes them with `Content-Type`,
 // `Content-Length` and a `Date` header from the emulator clock, because devices set their clock from it.
 // It logs one line per request.
 
@@ -9,10 +9,12 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { createCertificate } from './certificate.mjs';
 import { MAX_REQUEST_BODY_BYTES, createDpsRoutes } from './dps.mjs';
+import { createHub } from './hub.mjs';
 import { loadEnrollmentsFile, parseEnrollments } from './enrollments.mjs';
 import { createKnobStore } from './knobs.mjs';
 import { errorReply } from './responses.mjs';
-import { explainRejectionBriefly } from './sas-check.mjs';
+import { explainDpsRejection } from '../lib/diagnose-rejection.mjs';
+import { REJECTION_PROBLEMS, explainRejectionBriefly } from './sas-check.mjs';
 
 /** Default bind address. The emulator listens only on loopback unless `allowNonLoopback` is set. */
 export const DEFAULT_HOST = '127.0.0.1';
@@ -32,18 +34,21 @@ export const DEFAULT_HUB_HOST_NAME = 'localhost';
  * @param {boolean} [options.allowNonLoopback] Allows a LAN address, so a real board can reach the emulator.
  * @param {string} [options.hubHostName] Host name handed out as `assignedHub`, "localhost" by default.
  * @param {object} [options.knobs] Knobs for all registration IDs at start; see `DEFAULT_KNOBS` in `knobs.mjs`.
+ * @param {object} [options.hubKnobs] IoT Hub knobs at start; see `DEFAULT_HUB_KNOBS` in `hub-knobs.mjs`.
  * @param {() => number} [options.nowMs] Emulator clock in ms since 1970, `Date.now` by default. It sets the `Date`
  *   header, timestamps and token expiry checks. Assignment delays use a monotonic clock instead.
  * @param {(line: string) => void} [options.log] Receives one line per request, `console.log` by default.
  * @param {(rejection: object) => string} [options.explainRejection] Turns a token rejection into plain words for the
  *   log. It receives `{ problem, detail, token, expected, enrollment, candidates }` (the enrollment objects contain
- *   keys) and must return text without any secret. Defaults to short reasons such as "signature does not match".
+ *   keys) and must return text without any secret. Defaults to the diagnosis of `npm run keys -- diagnose`, which
+ *   names the signing mistake that reproduces the signature, such as the group key used directly.
  * @returns {Promise<{ port: number, host: string, url: string, hubHostName: string, idScope: string,
  *   certificatePem: string, fingerprintSha256: string, close(): Promise<void>,
  *   setKnobs(registrationIdOrStar: string, knobs: object): void,
  *   requests: Array<{ atMs: number, method: string, path: string, status: number, registrationId?: string,
  *     operationId?: string, outcome: string, reason?: string, trackingId?: string }>,
- *   resetRequests(): void }>} The running emulator. `certificatePem` is what clients must trust.
+ *   resetRequests(): void, hub: object }>} The running emulator. `certificatePem` is what clients must trust.
+ *   `hub` is the IoT Hub test API of `hub.mjs` (knobs, received telemetry, C2D messages).
  * @throws {TypeError} When an option is invalid or the host is not a loopback address without `allowNonLoopback`.
  * @throws {Error} When the enrollments file cannot be loaded or the port cannot be bound.
  */
@@ -53,14 +58,23 @@ export async function startEmulator(options = {}) {
   const requests = [];
   let baseUrl = '';
 
-  const routes = createDpsRoutes({
+  const hub = createHub({
     enrollments: settings.enrollments,
-    knobs: knobStore,
-    getBaseUrl: () => baseUrl,
     hubHostName: settings.hubHostName,
+    knobs: options.hubKnobs,
     monotonicMs: () => performance.now(),
-    explainRejection: settings.explainRejection,
   });
+  const routes = [
+    ...createDpsRoutes({
+      enrollments: settings.enrollments,
+      knobs: knobStore,
+      getBaseUrl: () => baseUrl,
+      hubHostName: settings.hubHostName,
+      monotonicMs: () => performance.now(),
+      explainRejection: settings.explainRejection,
+    }),
+    ...hub.routes,
+  ];
 
   const extraSubjectNames = [settings.host, settings.hubHostName].filter((name) => !isLoopbackHost(name));
   const certificate = await createCertificate(extraSubjectNames);
@@ -69,6 +83,7 @@ export async function startEmulator(options = {}) {
     collectBody(request, (bodyText, tooLarge) => {
       const entry = serveRequest({ request, response, bodyText, tooLarge, routes, settings });
       requests.push(entry);
+      hub.observeRequest(entry);
       settings.log(formatLogLine(entry));
     });
   });
@@ -94,6 +109,7 @@ export async function startEmulator(options = {}) {
     requests,
     close: () => closeServer(server),
     setKnobs: (registrationIdOrStar, knobs) => knobStore.set(registrationIdOrStar, knobs),
+    hub: hub.api,
     resetRequests: () => {
       requests.length = 0;
     },
@@ -150,7 +166,7 @@ async function readOptions(options) {
 
   const nowMs = options.nowMs ?? Date.now;
   const log = options.log ?? console.log;
-  const explainRejection = options.explainRejection ?? explainRejectionBriefly;
+  const explainRejection = options.explainRejection ?? explainWithDiagnosis;
   for (const [name, value] of Object.entries({ nowMs, log, explainRejection })) {
     if (typeof value !== 'function') {
       throw new TypeError(`Invalid emulator option "${name}": must be a function; got ${typeof value}`);
@@ -228,6 +244,15 @@ function routeRequest({ request, url, bodyText, tooLarge, routes, nowMs }) {
 }
 
 function writeReply(response, reply, nowMs) {
+  // Hub replies: 204 has no body at all, and a C2D message body is sent as the text it was queued with.
+  if (reply.body === undefined) {
+    const rawText = reply.rawBody ?? '';
+    const lengthHeader = reply.status === 204 ? {} : { 'Content-Length': String(Buffer.byteLength(rawText)) };
+    response.writeHead(reply.status, { ...reply.headers, Date: new Date(nowMs).toUTCString(), ...lengthHeader });
+    response.end(reply.status === 204 ? undefined : rawText);
+    return;
+  }
+
   const bodyText = JSON.stringify(reply.body);
   response.writeHead(reply.status, {
     ...reply.headers,
@@ -274,4 +299,10 @@ function closeServer(server) {
 
 function formatHostForUrl(host) {
   return isIP(host) === 6 ? `[${host}]` : host;
+}
+
+// The full diagnosis needs a key to test signing mistakes with; a registration that no enrollment knows has none.
+function explainWithDiagnosis(rejection) {
+  if (rejection.problem === REJECTION_PROBLEMS.unknownRegistration) return explainRejectionBriefly(rejection);
+  return explainDpsRejection(rejection);
 }
