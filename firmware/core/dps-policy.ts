@@ -96,8 +96,16 @@ export function computeBackoffMs(failures: number, random: number, options: DpsP
   return Math.round(ceilingMs / 2 + (random * ceilingMs) / 2);
 }
 
-/** Delays a request until it fits the rate window: no more than N request starts in any window. */
-function applyRateWindow(state: DpsPolicyState, nowMs: number, delayMs: number, options: DpsPolicyOptions): number {
+/**
+ * Delays a request until it fits the rate window: no more than `maxRequestsPerWindow` starts in any window.
+ *
+ * @param state The attempt's state, with the recent request start times.
+ * @param nowMs Device clock in ms.
+ * @param delayMs The delay wanted for other reasons, in ms.
+ * @param options Window size and request count.
+ * @returns `delayMs`, or longer when the request would otherwise break the window.
+ */
+export function applyRateWindow(state: DpsPolicyState, nowMs: number, delayMs: number, options: DpsPolicyOptions): number {
   const times = state.requestTimesMs;
   if (times.length < options.maxRequestsPerWindow) return delayMs;
 

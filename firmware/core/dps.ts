@@ -102,7 +102,7 @@ export function buildOperationStatusRequest(
 
 /**
  * Looks up a response header whatever the case of its name. The HTTPS adapter lower-cases names, but a response
- * straight from Espruino keeps the case the server sent. Only names are compared, because a chunked answer can
+ * straight from Espruino keeps the case the server sent. Only names are compared, because a chunked response can
  * hold a bogus header entry made from the body.
  */
 function findHeader(response: HttpResponseData, lowerCaseName: string): string | undefined {

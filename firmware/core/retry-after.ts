@@ -37,8 +37,8 @@ export function parseRetryAfterSeconds(
     return seconds > MAX_RETRY_AFTER_SECONDS ? MAX_RETRY_AFTER_SECONDS : seconds;
   }
 
-  // An HTTP date in the IMF-fixdate or RFC 850 form has a comma and ends with "GMT"; "1.5", "-1" and other garbage
-  // fall through to undefined. The check comes first because Date.parse accepts strings such as "soon, 1".
+  // An HTTP date in the IMF-fixdate or RFC 850 form has a comma and ends with " GMT". Anything else, such as "1.5"
+  // or "-1", returns undefined. The check comes before Date.parse because Node's Date.parse accepts "soon, 1".
   // NOTE: the asctime form ("Sun Nov  6 08:49:37 1994"), which RFC 9110 also allows, is not understood.
   if (text.indexOf(",") < 0 || text.length < 4 || text.substring(text.length - 4) !== " GMT") return undefined;
   const retryAtMs = Date.parse(text);

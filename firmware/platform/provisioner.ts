@@ -3,8 +3,9 @@
 import { DeviceConfig } from "../core/config";
 import { buildOperationStatusRequest, buildRegisterRequest, DpsOutcome, DpsRequestOptions, parseDpsResponse }
   from "../core/dps";
-import { createDpsPolicyOptions, createDpsPolicyState, decideDpsStep, DpsPolicyState, DpsStep, recordDpsRequest }
-  from "../core/dps-policy";
+import {
+  applyRateWindow, createDpsPolicyOptions, createDpsPolicyState, decideDpsStep, DpsPolicyState, DpsStep, recordDpsRequest,
+} from "../core/dps-policy";
 import { createError, DeviceError, describeError, ErrorCode } from "../core/errors";
 import { HttpRequestSpec } from "../core/http-types";
 import { isHostTrusted } from "../core/identifiers";
@@ -137,7 +138,7 @@ function sendStep(attempt: Attempt, action: string): void {
         const changeSeconds = setClockFromDateHeader(response.headers["date"]);
         if (Math.abs(changeSeconds) >= CLOCK_CORRECTION_RETRY_SECONDS) {
           logWarn("dps", "the clock was off by " + Math.round(changeSeconds) + " s; signing a new token and retrying");
-          schedule(attempt, { action: action, delayMs: 0 });
+          schedule(attempt, { action: action, delayMs: applyRateWindow(attempt.state, monotonicMs(), 0, attempt.policy) });
           return;
         }
       }
