@@ -8,6 +8,8 @@ import * as C from "./constants";
 import { findHostNameProblem, findIdScopeProblem, findRegistrationIdProblem, isHostTrusted } from "./identifiers";
 import { findBase64Problem, decodeBase64 } from "./base64";
 import { DERIVED_KEY_BYTES, MAX_KEY_BYTES, MIN_KEY_BYTES } from "./sas";
+import { DEFAULT_C2D_POLL_INTERVAL_SECONDS, DEFAULT_MIN_REPROVISION_INTERVAL_SECONDS } from "./hub-policy";
+import { DEFAULT_MAX_QUEUE_BYTES } from "./telemetry-queue";
 
 /** The validated configuration, with every default filled in. */
 export interface DeviceConfig {
@@ -35,6 +37,20 @@ export interface DeviceConfig {
     tokenTtlSeconds: number;
     /** Port override for a local emulator; `undefined` means 443. */
     port: number | undefined;
+    /** Time between two cloud-to-device polls, in seconds; IoT Hub documentation sets 25 minutes or more over HTTPS. */
+    c2dPollIntervalSeconds: number;
+    /** Shortest time between two DPS registrations caused by hub rejections (401, 403, 404), in seconds. */
+    minReprovisionIntervalSeconds: number;
+  };
+  telemetry: {
+    /** Whether the device takes the demo reading (sequence number, uptime, free memory) every `intervalSeconds`. */
+    demoReadings: boolean;
+    /** Time between two demo readings, in seconds. */
+    intervalSeconds: number;
+    /** Bound of the queue of unsent readings, in bytes; the oldest readings are dropped beyond it. */
+    maxQueueBytes: number;
+    /** Maximum time a changed queue waits in RAM before it is written to flash, in seconds. */
+    flushDelaySeconds: number;
   };
   trust: {
     /** Host name suffixes (leading ".") or exact names that the assigned hub must match. */
@@ -283,6 +299,29 @@ export function validateDeviceConfig(value: any): ConfigValidation {
     tokenTtlSeconds: reader.integer(hubSection, "hub", "tokenTtlSeconds", C.DEFAULT_HUB_TOKEN_TTL_SECONDS,
       C.MIN_TOKEN_TTL_SECONDS, C.MAX_HUB_TOKEN_TTL_SECONDS, "seconds") as number,
     port: reader.integer(hubSection, "hub", "port", undefined, 1, 65535, "port"),
+    c2dPollIntervalSeconds: reader.integer(hubSection, "hub", "c2dPollIntervalSeconds",
+      DEFAULT_C2D_POLL_INTERVAL_SECONDS, 1, 86400, "seconds") as number,
+    minReprovisionIntervalSeconds: reader.integer(hubSection, "hub", "minReprovisionIntervalSeconds",
+      DEFAULT_MIN_REPROVISION_INTERVAL_SECONDS, 0, 86400, "seconds") as number,
+  };
+  if (hub.c2dPollIntervalSeconds < DEFAULT_C2D_POLL_INTERVAL_SECONDS) {
+    warnings.push("hub.c2dPollIntervalSeconds is " + hub.c2dPollIntervalSeconds + " s; IoT Hub throttles HTTPS " +
+      "devices that poll more often than every " + DEFAULT_C2D_POLL_INTERVAL_SECONDS + " s");
+  }
+
+  const telemetrySection = reader.section(value, "telemetry", false);
+  let demoReadings = true;
+  if (telemetrySection.demoReadings !== undefined) {
+    if (typeof telemetrySection.demoReadings !== "boolean") reader.add("telemetry.demoReadings", "must be true or false");
+    else demoReadings = telemetrySection.demoReadings;
+  }
+  const telemetry = {
+    demoReadings: demoReadings,
+    intervalSeconds: reader.integer(telemetrySection, "telemetry", "intervalSeconds", 60, 1, 86400, "seconds") as number,
+    maxQueueBytes: reader.integer(telemetrySection, "telemetry", "maxQueueBytes", DEFAULT_MAX_QUEUE_BYTES, 512, 65536,
+      "bytes") as number,
+    flushDelaySeconds: reader.integer(telemetrySection, "telemetry", "flushDelaySeconds", 10, 0, 3600,
+      "seconds") as number,
   };
 
   const deviceSection = reader.section(value, "device", false);
@@ -304,6 +343,7 @@ export function validateDeviceConfig(value: any): ConfigValidation {
       wifi: { ssid: ssid, password: password },
       dps: dps,
       hub: hub,
+      telemetry: telemetry,
       trust: trust,
       device: { telnet: telnet, logLevel: logLevel, requestTimeoutSeconds: requestTimeoutSeconds },
     },

@@ -10,6 +10,8 @@ import { logError, logInfo, logWarn, setLogLevel } from "./log";
 import { Assignment, cancelProvisioning, provision } from "./provisioner";
 import { forgetCachedAssignment, readCachedAssignment, readConfigFile, writeCachedAssignment } from "./storage";
 import { sha256 } from "./sha256";
+import { nudgeHubClient, startHubClient, stopHubClient } from "./hub-client";
+import { startTelemetry } from "./telemetry";
 import { startWifi } from "./wifi";
 
 /** Delay before the first automatic retry of a provisioning attempt that failed for a passing reason, in ms. */
@@ -122,6 +124,24 @@ export function startProvisioning(): void {
       keyFingerprint: device.keyFingerprint as string,
     });
     logInfo("dps", "assigned hub=" + assignment.assignedHub + " deviceId=" + assignment.deviceId);
+    startHub();
+  });
+}
+
+/** Starts sending to the assigned hub; a hub rejection forgets the assignment and provisions again. */
+function startHub(): void {
+  const config = device.config;
+  const assignment = device.assignment;
+  if (config === undefined || device.deviceKey === undefined || assignment === undefined) return;
+
+  startHubClient(config, device.deviceKey, assignment.assignedHub, assignment.deviceId, (reason, delayMs) => {
+    forgetAssignment(reason);
+    setPhase("waiting-to-retry");
+    if (device.retryTimer !== undefined) clearTimeout(device.retryTimer);
+    device.retryTimer = setTimeout(() => {
+      device.retryTimer = undefined;
+      startProvisioning();
+    }, delayMs);
   });
 }
 
@@ -132,6 +152,7 @@ export function startProvisioning(): void {
  */
 export function forgetAssignment(reason: string): void {
   cancelProvisioning();
+  stopHubClient();
   forgetCachedAssignment(reason);
   device.assignment = undefined;
   device.assignmentSource = undefined;
@@ -150,6 +171,7 @@ function useCacheOrProvision(): void {
     setPhase("assigned");
     logInfo("dps", "using the cached assignment hub=" + cached.assignedHub + " deviceId=" + cached.deviceId +
       "; no DPS request needed");
+    startHub();
     return;
   }
 
@@ -168,6 +190,7 @@ function onBootButtonPressed(): void {
 
 function onWifiConnected(): void {
   device.wifiConnected = true;
+  if (device.phase === "assigned") nudgeHubClient(true);
   if (device.phase !== "connecting") return;
   if (!isClockSet()) logInfo("clock", "not set yet; it will be read from the first HTTPS answer");
   useCacheOrProvision();
@@ -208,6 +231,7 @@ export function bootDevice(): void {
   device.deviceKey = deviceKey;
   device.keyFingerprint = computeKeyFingerprint(sha256, deviceKey);
 
+  startTelemetry(config, () => nudgeHubClient(false));
   setPhase("connecting");
   watchBootButton(onBootButtonPressed);
   setTimeout(() => startWifi(config.wifi.ssid, config.wifi.password, onWifiConnected), NETWORK_START_DELAY_MS);

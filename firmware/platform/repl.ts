@@ -2,7 +2,9 @@
 
 import { describeError } from "../core/errors";
 import { device, forgetAssignment, startProvisioning } from "./device";
+import { CloudToDeviceHandler, hubStatistics, setCloudToDeviceHandler } from "./hub-client";
 import { getLogLevel, setLogLevel } from "./log";
+import { getTelemetryStatus, queueReading } from "./telemetry";
 
 function mask(secret: string | undefined): string | undefined {
   if (secret === undefined) return undefined;
@@ -23,6 +25,15 @@ export const replCommands = {
       configProblems: device.configProblems.length > 0 ? device.configProblems : undefined,
       wifiConnected: device.wifiConnected,
       keyFingerprint: device.keyFingerprint,
+      telemetry: getTelemetryStatus(),
+      hub: {
+        requests: hubStatistics.requests,
+        acceptedReadings: hubStatistics.acceptedReadings,
+        droppedReadings: hubStatistics.droppedReadings,
+        receivedMessages: hubStatistics.receivedMessages,
+        tokensSigned: hubStatistics.tokensSigned,
+        lastOutcome: hubStatistics.lastOutcome,
+      },
       memoryFreeBlocks: memory.free,
       logLevel: getLogLevel(),
     };
@@ -51,6 +62,28 @@ export const replCommands = {
   forget: () => {
     forgetAssignment("forgotten on request");
     return "cached assignment forgotten";
+  },
+
+  /**
+   * Queues a reading of your own for the hub; it is sent in order with the demo readings and kept across reboots.
+   * Returns the message ID, or the reason it was not queued (e.g. a property name with a space).
+   */
+  send: (reading: any, properties?: { [name: string]: string }) => {
+    try {
+      return queueReading(JSON.stringify(reading), properties).i;
+    } catch (e) {
+      return "not queued: " + describeError(e);
+    }
+  },
+
+  /**
+   * Sets the handler of cloud-to-device messages: `function (message) { return "complete"; }`, where `message` has
+   * `body`, `messageId`, `properties` and `lockToken`, and the result is "complete", "reject" or "abandon". Call it
+   * without an argument to log and complete every message again.
+   */
+  onMessage: (handler?: CloudToDeviceHandler) => {
+    setCloudToDeviceHandler(handler);
+    return handler !== undefined ? "C2D handler set" : "C2D messages are logged and completed";
   },
 
   /** Sets the log level ("error", "warn", "info" or "debug") and returns the level in force. */

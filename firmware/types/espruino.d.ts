@@ -91,6 +91,8 @@ declare const E: {
   toString(...data: any[]): string;
   toUint8Array(...data: any[]): Uint8Array;
   srand(seed: number): void;
+  /** Returns a 32-bit random number from the hardware's noise source. */
+  hwRand(): number;
   getErrorFlags(): string[];
   on(event: "init" | "kill", listener: () => void): void;
   setFlags(flags: { [name: string]: boolean | number }): void;

@@ -1,12 +1,30 @@
 // Command-line options of the DPS emulator (`npm run emulator -- ...`).
 
 import { parseArgs } from 'node:util';
+import { FAULT_MATCHES, FAULTS, parseFaultOption } from './faults.mjs';
 import { OUTCOMES } from './knobs.mjs';
+
+// Joins names with ", " into lines of at most `width` characters, indenting every line after the first.
+function wrapList(names, indent, width) {
+  const lines = [''];
+  for (const name of names) {
+    const last = lines.length - 1;
+    const candidate = lines[last] === '' ? name : `${lines[last]}, ${name}`;
+    if (indent + 7 + candidate.length > width && lines[last] !== '') {
+      lines[last] += ',';
+      lines.push(name);
+    } else {
+      lines[last] = candidate;
+    }
+  }
+  return lines.join(`\n${' '.repeat(indent + 7)}`);
+}
 
 /** Help text printed by `--help`. */
 export const HELP_TEXT = `Usage: npm run emulator -- --enrollments FILE [options]
 
-Runs a local Azure Device Provisioning Service (device registration over HTTPS) until Ctrl-C.
+Runs a local Azure Device Provisioning Service (device registration over HTTPS) and IoT Hub (telemetry and
+cloud-to-device messages over HTTPS) until Ctrl-C.
 
 Options:
   --enrollments FILE            JSON file with idScope and the individual and group enrollments (required)
@@ -23,8 +41,15 @@ Options:
   --server-error-once 500|503   Answer the next request with this status once (default off)
   --outcome NAME                Final registration status: ${OUTCOMES.join(', ')} (default assigned)
   --failed-error-code N         registrationState.errorCode when --outcome is failed (default 400208)
+  --fault MATCH:FAULT[:COUNT]   Answer the next COUNT (default 1) matching requests with a fault; repeat to arm
+                                more, used in order. MATCH: ${FAULT_MATCHES.join(', ')}.
+                                FAULT: ${wrapList(Object.keys(FAULTS), 32, 110)}
   --certificate-out FILE        Write the emulator's self-signed certificate (PEM) to FILE, for clients to trust
   --help                        Print this text and exit
+
+The same server is also the IoT Hub that devices are assigned to. At start the emulator prints a loopback
+"hub control" URL; \`npm run emulator -- hub --help\` lists the commands that use it (queue a C2D message,
+list received telemetry, simulate an outage, a 401 or a 429).
 `;
 
 const OPTION_DEFINITIONS = {
@@ -37,6 +62,7 @@ const OPTION_DEFINITIONS = {
   'retry-after-seconds': { type: 'string' },
   'throttle-first-put': { type: 'string' },
   'server-error-once': { type: 'string' },
+  fault: { type: 'string', multiple: true },
   outcome: { type: 'string' },
   'failed-error-code': { type: 'string' },
   'certificate-out': { type: 'string' },
@@ -89,6 +115,9 @@ export function parseCommandLine(args) {
   }
 
   const emulatorOptions = { enrollmentsFile: values.enrollments, knobs };
+  if (values.fault !== undefined) {
+    emulatorOptions.faults = values.fault.map(parseFaultOption);
+  }
   if (values.port !== undefined) {
     emulatorOptions.port = parseWholeNumber(values.port, '--port');
   }

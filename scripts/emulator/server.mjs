@@ -11,16 +11,20 @@ import { createCertificate } from './certificate.mjs';
 import { MAX_REQUEST_BODY_BYTES, createDpsRoutes } from './dps.mjs';
 import { createHub } from './hub.mjs';
 import { loadEnrollmentsFile, parseEnrollments } from './enrollments.mjs';
+import { createFaultInjector, validateFaults } from './faults.mjs';
 import { createKnobStore } from './knobs.mjs';
 import { errorReply } from './responses.mjs';
 import { explainDpsRejection } from '../lib/diagnose-rejection.mjs';
-import { REJECTION_PROBLEMS, explainRejectionBriefly } from './sas-check.mjs';
+import { REJECTION_PROBLEMS, explainRejectionBriefly, parseSasToken } from './sas-check.mjs';
 
 /** Default bind address. The emulator listens only on loopback unless `allowNonLoopback` is set. */
 export const DEFAULT_HOST = '127.0.0.1';
 
 /** Default `assignedHub` handed to devices. */
 export const DEFAULT_HUB_HOST_NAME = 'localhost';
+
+/** Number of received SAS tokens kept in `receivedTokens`; older ones are dropped first. */
+export const MAX_RECEIVED_TOKENS = 2000;
 
 /**
  * Starts a local DPS emulator over HTTPS with a fresh self-signed certificate.
@@ -34,6 +38,7 @@ export const DEFAULT_HUB_HOST_NAME = 'localhost';
  * @param {boolean} [options.allowNonLoopback] Allows a LAN address, so a real board can reach the emulator.
  * @param {string} [options.hubHostName] Host name handed out as `assignedHub`, "localhost" by default.
  * @param {object} [options.knobs] Knobs for all registration IDs at start; see `DEFAULT_KNOBS` in `knobs.mjs`.
+ * @param {object[]} [options.faults] Faults armed at start, as for `injectFaults`; see `FAULTS` in `faults.mjs`.
  * @param {object} [options.hubKnobs] IoT Hub knobs at start; see `DEFAULT_HUB_KNOBS` in `hub-knobs.mjs`.
  * @param {() => number} [options.nowMs] Emulator clock in ms since 1970, `Date.now` by default. It sets the `Date`
  *   header, timestamps and token expiry checks. Assignment delays use a monotonic clock instead.
@@ -55,7 +60,10 @@ export const DEFAULT_HUB_HOST_NAME = 'localhost';
 export async function startEmulator(options = {}) {
   const settings = await readOptions(options);
   const knobStore = createKnobStore(settings.knobs);
+  const faultInjector = createFaultInjector();
+  faultInjector.arm(settings.faults);
   const requests = [];
+  const receivedTokens = [];
   let baseUrl = '';
 
   const hub = createHub({
@@ -81,7 +89,13 @@ export async function startEmulator(options = {}) {
 
   const server = createServer({ key: certificate.privateKeyPem, cert: certificate.certificatePem }, (request, response) => {
     collectBody(request, (bodyText, tooLarge) => {
-      const entry = serveRequest({ request, response, bodyText, tooLarge, routes, settings });
+      recordToken(receivedTokens, request, settings.nowMs());
+      const entry = faultInjector.serve({
+        request,
+        response,
+        nowMs: settings.nowMs(),
+        serve: (target) => serveRequest({ request, response: target, bodyText, tooLarge, routes, settings }),
+      });
       requests.push(entry);
       hub.observeRequest(entry);
       settings.log(formatLogLine(entry));
@@ -107,7 +121,14 @@ export async function startEmulator(options = {}) {
     certificatePem: certificate.certificatePem,
     fingerprintSha256: certificate.fingerprintSha256,
     requests,
-    close: () => closeServer(server),
+    receivedTokens,
+    close: () => {
+      faultInjector.close();
+      return closeServer(server);
+    },
+    injectFaults: (faults) => faultInjector.arm(faults),
+    pendingFaults: () => faultInjector.pending(),
+    clearFaults: () => faultInjector.clear(),
     setKnobs: (registrationIdOrStar, knobs) => knobStore.set(registrationIdOrStar, knobs),
     hub: hub.api,
     resetRequests: () => {
@@ -173,7 +194,9 @@ async function readOptions(options) {
     }
   }
 
-  return { enrollments, port, host, hubHostName, knobs: options.knobs ?? {}, nowMs, log, explainRejection };
+  const faults = validateFaults(options.faults ?? [], 'emulator option "faults"');
+
+  return { enrollments, port, host, hubHostName, knobs: options.knobs ?? {}, faults, nowMs, log, explainRejection };
 }
 
 // Reads the whole request body as UTF-8. Past MAX_REQUEST_BODY_BYTES the rest is drained and dropped.
@@ -263,9 +286,32 @@ function writeReply(response, reply, nowMs) {
   response.end(bodyText);
 }
 
+// Keeps the SAS token of a request, so tests can check its lifetime and know every signature that must never be
+// logged. Requests without a readable token are skipped.
+function recordToken(receivedTokens, request, nowMs) {
+  const parsed = parseSasToken(request.headers.authorization);
+  if (!parsed.ok) {
+    return;
+  }
+  receivedTokens.push({
+    atMs: nowMs,
+    path: request.url ?? '/',
+    token: request.headers.authorization,
+    signature: parsed.token.sig,
+    signatureSent: parsed.token.signatureSent,
+    expiryEpochSeconds: Number(parsed.token.se),
+  });
+  if (receivedTokens.length > MAX_RECEIVED_TOKENS) {
+    receivedTokens.shift();
+  }
+}
+
 // The line names the request and its result; it never contains a header value, so no token reaches the log.
 function formatLogLine(entry) {
   const parts = [`${entry.method} ${entry.path} -> ${entry.status} ${entry.outcome}`];
+  if (entry.fault !== undefined) {
+    parts.push(`fault=${entry.fault}`);
+  }
   if (entry.reason !== undefined) {
     parts.push(`(${entry.reason})`);
   }

@@ -30,12 +30,14 @@ export function hostSha256(data) {
  * @param {"group"|"individual"} [options.enrollment] Kind of enrollment (default "group").
  * @param {string} [options.registrationId] Default "demo-sensor-01".
  * @param {object} [options.knobs] Emulator knobs for all registrations, e.g. `{ retryAfterSeconds: 1 }`.
+ * @param {object} [options.hubKnobs] Knobs of the emulator's IoT Hub, e.g. `{ outage: true }`.
  * @param {(config: object) => object} [options.editConfig] Changes the device configuration before it is written.
  * @param {string} [options.storageDir] Storage folder; a new temporary one by default.
  * @param {(line: string) => void} [options.onDeviceLog] Receives every device log line.
  * @param {(line: string) => void} [options.onEmulatorLog] Receives every emulator log line.
  * @param {object} [options.wifi] Scripted WiFi of the simulator.
  * @param {number} [options.clockStartEpochMs] Device clock at boot (default 0, as after power-on).
+ * @param {() => number} [options.emulatorNowMs] The emulator's clock in ms since 1970 (default: the real clock).
  * @returns {Promise<{ emulator: object, device: object, config: object, deviceKey: string, close(): Promise<void> }>}
  *   The device is created but not booted.
  */
@@ -56,7 +58,9 @@ export async function startDemo(options) {
     enrollments,
     hubHostName: DEMO_HUB_HOST_NAME,
     knobs: options.knobs,
+    hubKnobs: options.hubKnobs,
     log: options.onEmulatorLog ?? (() => {}),
+    ...(options.emulatorNowMs ? { nowMs: options.emulatorNowMs } : {}),
   });
 
   const deviceKey = enrollment === "group" ? deriveDeviceKey(hostSha256, enrollmentKey, registrationId) : enrollmentKey;
