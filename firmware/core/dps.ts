@@ -13,6 +13,7 @@
 //   <- 401 {"errorCode":401002,"trackingId":"8d5c7e6a-...","message":"Unauthorized","timestampUtc":"2026-..."}
 
 import { getHeader, HttpRequestSpec, HttpResponseData } from "./http-types";
+import { parseJsonObject, readNumber, readText } from "./json-read";
 import { parseRetryAfterSeconds } from "./retry-after";
 
 /** What a device sends to DPS, besides the token. */
@@ -100,42 +101,6 @@ export function buildOperationStatusRequest(
   };
 }
 
-/**
- * Looks up a response header whatever the case of its name. The HTTPS adapter lower-cases names, but a response
- * straight from Espruino keeps the case the server sent. Only names are compared, because a chunked response can
- * hold a bogus header entry made from the body.
- */
-function findHeader(response: HttpResponseData, lowerCaseName: string): string | undefined {
-  const value = getHeader(response, lowerCaseName);
-  if (value !== undefined) return String(value);
-
-  const names = Object.keys(response.headers);
-  for (let i = 0; i < names.length; i++) {
-    if (names[i].toLowerCase() === lowerCaseName) return String(response.headers[names[i]]);
-  }
-  return undefined;
-}
-
-function parseJsonObject(body: string): any {
-  if (body.length === 0) return undefined;
-  try {
-    const value = JSON.parse(body);
-    return value !== null && typeof value === "object" && !(value instanceof Array) ? value : undefined;
-  } catch (e) {
-    return undefined;
-  }
-}
-
-function readText(value: any): string | undefined {
-  return typeof value === "string" && value.length > 0 ? value : undefined;
-}
-
-function readNumber(value: any): number | undefined {
-  if (typeof value === "number" && isFinite(value)) return value;
-  if (typeof value === "string" && value.length > 0 && isFinite(Number(value))) return Number(value);
-  return undefined;
-}
-
 function parseOperationStatus(outcome: DpsOutcome, json: any): DpsOutcome {
   const status = readText(json.status);
   const state = json.registrationState !== null && typeof json.registrationState === "object"
@@ -189,7 +154,7 @@ function parseOperationStatus(outcome: DpsOutcome, json: any): DpsOutcome {
  */
 export function parseDpsResponse(response: HttpResponseData, nowEpochMs: number): DpsOutcome {
   const outcome: DpsOutcome = { kind: "malformed", httpStatus: response.status };
-  outcome.retryAfterSeconds = parseRetryAfterSeconds(findHeader(response, "retry-after"), findHeader(response, "date"),
+  outcome.retryAfterSeconds = parseRetryAfterSeconds(getHeader(response, "retry-after"), getHeader(response, "date"),
     nowEpochMs);
 
   const json = parseJsonObject(response.body);
@@ -209,7 +174,7 @@ export function parseDpsResponse(response: HttpResponseData, nowEpochMs: number)
     outcome.trackingId = readText(json.trackingId);
     outcome.errorMessage = readText(json.message);
   }
-  if (outcome.errorCode === undefined) outcome.errorCode = readNumber(findHeader(response, "x-ms-error-code"));
+  if (outcome.errorCode === undefined) outcome.errorCode = readNumber(getHeader(response, "x-ms-error-code"));
 
   if (status === 401) outcome.kind = "unauthorized";
   else if (status === 429) outcome.kind = "throttled";

@@ -26,6 +26,7 @@ export const ErrorCode = {
   hubThrottled: "HUB_THROTTLED",
   hubServerError: "HUB_SERVER_ERROR",
   hubMalformed: "HUB_MALFORMED",
+  messageInvalid: "MESSAGE_INVALID",
 };
 
 /** Details attached to a `DeviceError` besides its code and message. */

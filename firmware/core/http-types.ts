@@ -23,10 +23,22 @@ export interface HttpResponseData {
 /**
  * Looks up a response header by name, ignoring case.
  *
- * @param response A response whose header names are lower-case.
+ * The HTTPS adapter lower-cases names, but a response straight from Espruino keeps the case the server sent, so
+ * other names are compared too. Only names are compared, because a chunked response can hold a bogus header entry
+ * made from the body.
+ *
+ * @param response A complete response.
  * @param name Header name in any case.
- * @returns The value, or `undefined` when the header is absent.
+ * @returns The value as a string, or `undefined` when the header is absent.
  */
 export function getHeader(response: HttpResponseData, name: string): string | undefined {
-  return response.headers[name.toLowerCase()];
+  const lowerCaseName = name.toLowerCase();
+  const value = response.headers[lowerCaseName];
+  if (value !== undefined) return String(value);
+
+  const names = Object.keys(response.headers);
+  for (let i = 0; i < names.length; i++) {
+    if (names[i].toLowerCase() === lowerCaseName) return String(response.headers[names[i]]);
+  }
+  return undefined;
 }

@@ -14,6 +14,7 @@
 // instead; the parser reads the tracking ID and the error name from that form too.
 
 import { getHeader, HttpResponseData } from "./http-types";
+import { parseJsonObject, readNumber, readText } from "./json-read";
 import { APP_PROPERTY_PREFIX, unquoteEtag } from "./hub";
 import { parseRetryAfterSeconds } from "./retry-after";
 
@@ -52,28 +53,6 @@ export interface HubOutcome {
   detail?: string;
 }
 
-/** Looks up a header in any case; the HTTPS adapter lower-cases names, a raw Espruino response does not. */
-function findHeader(response: HttpResponseData, lowerCaseName: string): string | undefined {
-  const value = getHeader(response, lowerCaseName);
-  if (value !== undefined) return String(value);
-
-  const names = Object.keys(response.headers);
-  for (let i = 0; i < names.length; i++) {
-    if (names[i].toLowerCase() === lowerCaseName) return String(response.headers[names[i]]);
-  }
-  return undefined;
-}
-
-function readNumber(value: any): number | undefined {
-  if (typeof value === "number" && isFinite(value)) return value;
-  if (typeof value === "string" && value.length > 0 && isFinite(Number(value))) return Number(value);
-  return undefined;
-}
-
-function readText(value: any): string | undefined {
-  return typeof value === "string" && value.length > 0 ? value : undefined;
-}
-
 /** Reads "Name" out of "ErrorCode:Name;more text". */
 function readLegacyErrorName(message: string | undefined): string | undefined {
   if (message === undefined || message.indexOf("ErrorCode:") !== 0) return undefined;
@@ -92,14 +71,8 @@ function readLegacyTrackingId(text: string | undefined): string | undefined {
 }
 
 function readErrorBody(outcome: HubOutcome, response: HttpResponseData): void {
-  let json: any = undefined;
-  try {
-    json = response.body.length > 0 ? JSON.parse(response.body) : undefined;
-  } catch (e) {
-    json = undefined;
-  }
-
-  if (json !== null && typeof json === "object") {
+  const json = parseJsonObject(response.body);
+  if (json !== undefined) {
     outcome.errorCode = readNumber(json.errorCode);
     outcome.trackingId = readText(json.trackingId);
     outcome.errorMessage = readText(json.message);
@@ -110,8 +83,8 @@ function readErrorBody(outcome: HubOutcome, response: HttpResponseData): void {
     if (outcome.trackingId === undefined) outcome.trackingId = readLegacyTrackingId(readText(json.ExceptionMessage));
   }
 
-  if (outcome.errorName === undefined) outcome.errorName = findHeader(response, "iothub-errorcode");
-  if (outcome.errorCode === undefined) outcome.errorCode = readNumber(findHeader(response, "x-ms-error-code"));
+  if (outcome.errorName === undefined) outcome.errorName = getHeader(response, "iothub-errorcode");
+  if (outcome.errorCode === undefined) outcome.errorCode = readNumber(getHeader(response, "x-ms-error-code"));
 }
 
 /**
@@ -133,7 +106,7 @@ function readAppProperties(response: HttpResponseData): { [name: string]: string
 }
 
 function readCloudToDeviceMessage(outcome: HubOutcome, response: HttpResponseData): HubOutcome {
-  const etag = findHeader(response, "etag");
+  const etag = getHeader(response, "etag");
   if (etag === undefined || unquoteEtag(etag).length === 0) {
     outcome.kind = "malformed";
     outcome.detail = "a C2D message without an ETag header, so it cannot be completed";
@@ -144,10 +117,10 @@ function readCloudToDeviceMessage(outcome: HubOutcome, response: HttpResponseDat
   outcome.message = {
     lockToken: unquoteEtag(etag),
     body: response.body,
-    messageId: findHeader(response, "iothub-messageid"),
-    correlationId: findHeader(response, "iothub-correlationid"),
+    messageId: getHeader(response, "iothub-messageid"),
+    correlationId: getHeader(response, "iothub-correlationid"),
     properties: readAppProperties(response),
-    deliveryCount: readNumber(findHeader(response, "iothub-deliverycount")),
+    deliveryCount: readNumber(getHeader(response, "iothub-deliverycount")),
   };
   return outcome;
 }
@@ -164,7 +137,7 @@ function readCloudToDeviceMessage(outcome: HubOutcome, response: HttpResponseDat
 export function parseHubResponse(response: HttpResponseData, request: string, nowEpochMs: number): HubOutcome {
   const status = response.status;
   const outcome: HubOutcome = { kind: "malformed", httpStatus: status };
-  outcome.retryAfterSeconds = parseRetryAfterSeconds(findHeader(response, "retry-after"), findHeader(response, "date"),
+  outcome.retryAfterSeconds = parseRetryAfterSeconds(getHeader(response, "retry-after"), getHeader(response, "date"),
     nowEpochMs);
 
   if (status === 204 || (status === 200 && request !== "receive")) {

@@ -10,11 +10,11 @@
 //   DELETE /devices/sensor-01/messages/deviceBound/9c1b2f1e-6a43-4c9e-b8c1-3f0e8f0a9d11?api-version=2021-04-12
 //   <- 204
 
-import { createError, DeviceError } from "./errors";
+import { createError, DeviceError, ErrorCode } from "./errors";
 import { HttpRequestSpec } from "./http-types";
 
 /** Error code of a telemetry message that the hub could not accept as built, e.g. a property with a space. */
-export const MESSAGE_INVALID = "MESSAGE_INVALID";
+export const MESSAGE_INVALID = ErrorCode.messageInvalid;
 
 /** Prefix of the HTTP header that carries one application property of a message. */
 export const APP_PROPERTY_PREFIX = "iothub-app-";
