@@ -10,37 +10,15 @@ import { fileURLToPath } from "node:url";
 
 import * as esbuild from "esbuild";
 
+import { FIRMWARE_BUILD_OPTIONS } from "../scripts/build.mjs";
 import { checkProfile } from "../scripts/profile-check.mjs";
 import { MISSING_GLOBALS, MISSING_METHODS, MISSING_STATIC_MEMBERS } from "../scripts/profile/profile-data.mjs";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cliPath = join(repoRoot, "scripts", "profile-check.mjs");
 
-// The esbuild settings of the real build (format, target, charset and the `supported` overrides).
-const BUILD_OPTIONS = {
-  bundle: true,
-  write: false,
-  format: "iife",
-  platform: "neutral",
-  target: "es2015",
-  charset: "ascii",
-  legalComments: "none",
-  minify: true,
-  external: ["crypto", "http", "Wifi", "Storage", "TelnetServer"],
-  tsconfig: join(repoRoot, "tsconfig.json"),
-  supported: {
-    "destructuring": false,
-    "default-argument": false,
-    "rest-argument": false,
-    "array-spread": false,
-    "generator": false,
-    "async-await": false,
-    "async-generator": false,
-    "for-await": false,
-    "object-rest-spread": false,
-  },
-  logLevel: "silent",
-};
+// The esbuild settings of the real build, without writing a file.
+const BUILD_OPTIONS = { ...FIRMWARE_BUILD_OPTIONS, write: false, tsconfig: join(repoRoot, "tsconfig.json") };
 
 function rulesOf(source) {
   return checkProfile(source, { fileName: "snippet.js" }).map((violation) => violation.rule);
