@@ -5,7 +5,9 @@
 // - time to assignment of our client (dist/firmware.js in the simulator) and of the official Node SDK
 //   (azure-iot-provisioning-device with the HTTP transport) against the same emulator with the same Retry-After,
 //   and their ratio, from one run of each;
-// - HTTPS requests and request bytes per reading that the hub accepted, over `HUB_READINGS` demo readings.
+// - HTTPS requests and request bytes per reading that the hub accepted, over `HUB_READINGS` demo readings;
+// - host heap (after a forced garbage collection) and open handles before and after 100 `dps.provision()` cycles
+//   in one process (see scripts/lib/memory-cycles.mjs).
 //
 // Figures come from this machine and one run; they are measurements, not limits, and no test asserts on them.
 
@@ -13,6 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildFirmware } from "./build.mjs";
 import { startDemo } from "./lib/demo-setup.mjs";
+import { countActiveResources, runProvisioningCycles } from "./lib/memory-cycles.mjs";
 import { registerWithSdk } from "../host-tests/emulator-helpers.mjs";
 
 const root = join(fileURLToPath(import.meta.url), "..", "..");
@@ -96,6 +99,19 @@ async function measureHubTraffic() {
   }
 }
 
+/** Prints the heap and handle figures of repeated provisioning in this process. */
+async function printMemoryFigures() {
+  const memory = await runProvisioningCycles({ bundlePath: join(root, "dist", "firmware.js") });
+  const growthBytes = memory.finalHeapBytes - memory.baselineHeapBytes;
+  const describeResources = (counts) => Object.entries(counts).map(([type, count]) => `${type} ${count}`).join(", ");
+
+  console.log(`memory, ${memory.cycles} provisioning cycles in one process (${memory.requests} DPS requests): host heap ` +
+    `${(memory.baselineHeapBytes / 1048576).toFixed(2)} MB before, ${(memory.finalHeapBytes / 1048576).toFixed(2)} MB ` +
+    `after (${growthBytes >= 0 ? "+" : ""}${Math.round(growthBytes / 1024)} KB, after forced garbage collection)`);
+  console.log(`memory, open handles before: ${describeResources(memory.baselineResources)}; after: ` +
+    `${describeResources(memory.finalResources)}; now, with the emulator closed: ${describeResources(countActiveResources())}`);
+}
+
 const built = await buildFirmware();
 console.log(`bundle size: ${built.bytes} bytes (dist/firmware.js, minified)`);
 
@@ -117,3 +133,5 @@ console.log(`hub, HTTPS requests per accepted reading: ${(hub.sends / hub.readin
   `(${hub.readings} readings; ${hub.hubRequests - hub.sends} other hub requests for C2D and the clock)`);
 console.log(`hub, request bytes per accepted reading: ${Math.round(hub.sendBytes / hub.readings)} ` +
   `(request line, headers and body at the emulator; TLS and TCP overhead not counted; ${hub.tokensSigned} token signed)`);
+
+await printMemoryFigures();

@@ -7,7 +7,7 @@ import {
   applyRateWindow, createDpsPolicyOptions, createDpsPolicyState, decideDpsStep, DpsPolicyState, DpsStep, recordDpsRequest,
 } from "../core/dps-policy";
 import { createError, DeviceError, describeError, ErrorCode } from "../core/errors";
-import { HttpRequestSpec } from "../core/http-types";
+import { HttpRequestSpec, HttpResponseData } from "../core/http-types";
 import { isHostTrusted } from "../core/identifiers";
 import { computeExpiryEpochSeconds, createDpsSasToken } from "../core/sas";
 import { isClockSet, monotonicMs, nowEpochMs, setClockFromDateHeader } from "./clock";
@@ -27,6 +27,12 @@ export type ProvisionCallback = (error: DeviceError | undefined, assignment: Ass
 /** A clock change beyond this after a 401 means the clock was wrong, so the request is worth one more try, in s. */
 const CLOCK_CORRECTION_RETRY_SECONDS = 60;
 
+/**
+ * Unreadable answers in a row (a 2xx body that is not the expected JSON) that are retried like network failures,
+ * because a proxy, a captive portal or a cut connection can cause them. The next one ends the attempt.
+ */
+const MAX_UNREADABLE_ANSWERS = 3;
+
 interface Attempt {
   config: DeviceConfig;
   deviceKey: string;
@@ -38,6 +44,8 @@ interface Attempt {
   timer: number | undefined;
   callback: ProvisionCallback;
   requestCount: number;
+  /** Unreadable answers since the last readable one. */
+  unreadableAnswers: number;
 }
 
 let current: Attempt | undefined = undefined;
@@ -68,31 +76,50 @@ function schedule(attempt: Attempt, step: DpsStep): void {
   }, step.delayMs);
 }
 
-/** Asks the DPS host for its time, for a device whose clock is not set yet; any answer carries a `Date` header. */
+/**
+ * Asks the DPS host for its time, for a device whose clock is not set yet; any answer carries a `Date` header.
+ * A 429 or 5xx answer still sets the clock, but its `Retry-After` (or the backoff) is waited out before the next
+ * request.
+ */
 function syncClock(attempt: Attempt, onDone: () => void): void {
   const spec: HttpRequestSpec = { method: "GET", path: "/", headers: {}, body: undefined };
   logInfo("clock", "not set yet; reading the time from " + attempt.target.host);
 
+  recordDpsRequest(attempt.state, monotonicMs(), attempt.policy);
+  attempt.requestCount++;
   sendHttpsRequest(attempt.target, spec, attempt.config.device.requestTimeoutSeconds * 1000, (error, response) => {
     if (current !== attempt) return;
     if (response !== undefined) setClockFromDateHeader(response.headers["date"]);
 
-    if (isClockSet()) {
+    const refused = response !== undefined && (response.status === 429 || response.status >= 500);
+    if (isClockSet() && !refused) {
       onDone();
       return;
     }
-    const step = decideDpsStep(attempt.state, undefined, monotonicMs(), Math.random(), attempt.policy,
+
+    // The policy sees a refusal as the throttled or server-error outcome it is, and no answer as a network failure.
+    const outcome = refused ? parseDpsResponse(response as HttpResponseData, nowEpochMs()) : undefined;
+    const step = decideDpsStep(attempt.state, outcome, monotonicMs(), Math.random(), attempt.policy,
       attempt.request.registrationId);
     if (step.action === "fail") {
-      finish(attempt, createError(ErrorCode.clockNotSet, "The clock could not be set from " + attempt.target.host +
-        (error !== undefined ? " (" + describeError(error) + ")" : "") + ", so no token was signed", { retryable: true }),
-        undefined);
+      const failure = isClockSet() ? step.error as DeviceError : createError(ErrorCode.clockNotSet,
+        "The clock could not be set from " + attempt.target.host + (error !== undefined ? " (" +
+        describeError(error) + ")" : "") + ", so no token was signed", { retryable: true });
+      finish(attempt, failure, undefined);
       return;
     }
-    logWarn("clock", "still not set; trying again in " + step.delayMs + " ms");
+
+    if (isClockSet()) {
+      logWarn("clock", "set, but " + attempt.target.host + " answered HTTP " + (response as HttpResponseData).status +
+        "; waiting " + step.delayMs + " ms before the next request");
+    } else {
+      logWarn("clock", "still not set; trying again in " + step.delayMs + " ms");
+    }
     attempt.timer = setTimeout(() => {
       attempt.timer = undefined;
-      if (current === attempt) syncClock(attempt, onDone);
+      if (current !== attempt) return;
+      if (isClockSet()) onDone();
+      else syncClock(attempt, onDone);
     }, step.delayMs);
   });
 }
@@ -146,7 +173,20 @@ function sendStep(attempt: Attempt, action: string): void {
       logWarn("dps", describeError(error));
     }
 
-    const step = decideDpsStep(attempt.state, outcome, monotonicMs(), Math.random(), attempt.policy,
+    // An unreadable answer is retried like a network failure a few times before the policy may end the attempt.
+    let policyOutcome = outcome;
+    if (outcome !== undefined && outcome.kind === "malformed") {
+      attempt.unreadableAnswers++;
+      if (attempt.unreadableAnswers <= MAX_UNREADABLE_ANSWERS) {
+        logWarn("dps", "could not read the answer (" + outcome.detail + "); unreadable answer " +
+          attempt.unreadableAnswers + " of at most " + MAX_UNREADABLE_ANSWERS + " retried");
+        policyOutcome = undefined;
+      }
+    } else if (outcome !== undefined) {
+      attempt.unreadableAnswers = 0;
+    }
+
+    const step = decideDpsStep(attempt.state, policyOutcome, monotonicMs(), Math.random(), attempt.policy,
       attempt.request.registrationId);
 
     if (step.action === "done" && outcome !== undefined) {
@@ -161,7 +201,11 @@ function sendStep(attempt: Attempt, action: string): void {
       return;
     }
     if (step.action === "fail") {
-      finish(attempt, step.error, undefined);
+      const failure = step.error as DeviceError;
+      // A service that keeps sending unreadable answers may recover (or the proxy in between may go away), so the
+      // device tries again later instead of stopping for good.
+      if (outcome !== undefined && outcome.kind === "malformed") failure.retryable = true;
+      finish(attempt, failure, undefined);
       return;
     }
 
@@ -200,6 +244,7 @@ export function provision(config: DeviceConfig, deviceKey: string, callback: Pro
     timer: undefined,
     callback: callback,
     requestCount: 0,
+    unreadableAnswers: 0,
   };
   current = attempt;
 

@@ -10,14 +10,32 @@ import { startDemo } from "../../scripts/lib/demo-setup.mjs";
 export const ROOT = join(fileURLToPath(import.meta.url), "..", "..", "..");
 export const BUNDLE_PATH = join(ROOT, "dist", "firmware.js");
 
-/** Every log line of every end-to-end run in this process, and every secret those runs used. */
+/**
+ * Every log line of every end-to-end run in this process, and every secret those runs used: keys, and the
+ * signatures the emulators received (added when a run closes).
+ */
 export const suiteLog = { lines: [], secrets: new Set() };
+
+/**
+ * Adds the signature of every SAS token an emulator received, as sent and percent-decoded, to `suiteLog.secrets`.
+ * The rest of a token (resource URI, expiry) is no secret and appears in logs as paths; the secret scan finds whole
+ * tokens by their shape.
+ *
+ * @param {{ receivedTokens: Array<{ signature: string, signatureSent: string }> }} emulator
+ */
+export function collectReceivedSecrets(emulator) {
+  for (const received of emulator.receivedTokens) {
+    suiteLog.secrets.add(received.signature);
+    suiteLog.secrets.add(received.signatureSent);
+  }
+}
 
 /**
  * Starts the emulator and a simulated device running dist/firmware.js, recording logs and secrets.
  *
  * @param {object} options Passed to `startDemo` (enrollment, knobs, editConfig, wifi, ...).
- * @returns {Promise<object>} The demo plus `deviceLines` and `emulatorLines`.
+ * @returns {Promise<object>} The demo plus `deviceLines` and `emulatorLines`; its `close` also adds the signatures
+ *   the emulator received to `suiteLog.secrets`.
  */
 export async function startEndToEnd(options = {}) {
   assert.ok(existsSync(BUNDLE_PATH), "dist/firmware.js is missing: run `npm run build` (npm test does it first)");
@@ -41,7 +59,13 @@ export async function startEndToEnd(options = {}) {
   suiteLog.secrets.add(demo.deviceKey);
   if (demo.config.dps.deviceKey) suiteLog.secrets.add(demo.config.dps.deviceKey);
   if (demo.config.dps.groupKey) suiteLog.secrets.add(demo.config.dps.groupKey);
-  return { ...demo, deviceLines, emulatorLines };
+
+  const closeDemo = demo.close;
+  const close = async () => {
+    collectReceivedSecrets(demo.emulator);
+    await closeDemo();
+  };
+  return { ...demo, close, deviceLines, emulatorLines };
 }
 
 /**
