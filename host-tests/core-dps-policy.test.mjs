@@ -46,7 +46,7 @@ function decideAfterRequest(state, outcome, requestMs, responseMs, random = 0.5,
  * @returns {{ requestTimesMs: number[], steps: object[] }} Start time of every request and every step decided.
  */
 function simulateRun(nextOutcome, latencyMs, maxRequests, options = OPTIONS, random = () => 0.5) {
-  const state = createDpsPolicyState(0);
+  const state = createDpsPolicyState(0, []);
   const requestTimesMs = [];
   const steps = [];
   let nowMs = 0;
@@ -76,7 +76,7 @@ function countMaxRequestsInWindow(requestTimesMs, windowMs) {
 
 describe("decideDpsStep Retry-After", () => {
   it("honours Retry-After on the first PUT", () => {
-    const state = createDpsPolicyState(0);
+    const state = createDpsPolicyState(0, []);
     const step = decideAfterRequest(state, parseOutcome(429, "", { "retry-after": "5" }), 0, 200);
 
     assert.equal(step.action, "register");
@@ -84,7 +84,7 @@ describe("decideDpsStep Retry-After", () => {
   });
 
   it("polls after 202 with Retry-After", () => {
-    const state = createDpsPolicyState(0);
+    const state = createDpsPolicyState(0, []);
     const step = decideAfterRequest(state, assigning("3"), 0, 150);
 
     assert.equal(step.action, "poll");
@@ -93,7 +93,7 @@ describe("decideDpsStep Retry-After", () => {
   });
 
   it("honours Retry-After on polls", () => {
-    const state = createDpsPolicyState(0);
+    const state = createDpsPolicyState(0, []);
     decideAfterRequest(state, assigning("3"), 0, 100);
     const step = decideAfterRequest(state, assigning("1"), 3100, 3200);
 
@@ -102,7 +102,7 @@ describe("decideDpsStep Retry-After", () => {
   });
 
   it("honours Retry-After on throttled polls", () => {
-    const state = createDpsPolicyState(0);
+    const state = createDpsPolicyState(0, []);
     decideAfterRequest(state, assigning("3"), 0, 100);
     const step = decideAfterRequest(state, parseOutcome(429, "", { "retry-after": "7" }), 3100, 3200);
 
@@ -111,7 +111,7 @@ describe("decideDpsStep Retry-After", () => {
   });
 
   it("waits 2 s without Retry-After", () => {
-    const state = createDpsPolicyState(0);
+    const state = createDpsPolicyState(0, []);
     const step = decideAfterRequest(state, assigning(undefined), 0, 100);
 
     assert.equal(step.delayMs, 2000);
@@ -199,7 +199,7 @@ describe("decideDpsStep retries", () => {
 
   for (const [name, outcome] of retried) {
     it(`retries the PUT after ${name}`, () => {
-      const state = createDpsPolicyState(0);
+      const state = createDpsPolicyState(0, []);
       const step = decideAfterRequest(state, outcome, 0, 100, 0);
 
       assert.equal(step.action, "register");
@@ -209,7 +209,7 @@ describe("decideDpsStep retries", () => {
   }
 
   it("retries a poll as a poll", () => {
-    const state = createDpsPolicyState(0);
+    const state = createDpsPolicyState(0, []);
     decideAfterRequest(state, assigning("1"), 0, 100);
     const step = decideAfterRequest(state, SERVER_ERROR, 1100, 1200);
 
@@ -224,14 +224,14 @@ describe("decideDpsStep retries", () => {
   });
 
   it("backs off on throttled Retry-After 0", () => {
-    const state = createDpsPolicyState(0);
+    const state = createDpsPolicyState(0, []);
     const step = decideAfterRequest(state, parseOutcome(429, "", { "retry-after": "0" }), 0, 100, 0);
 
     assert.equal(step.delayMs, 500);
   });
 
   it("resets backoff after assigning", () => {
-    const state = createDpsPolicyState(0);
+    const state = createDpsPolicyState(0, []);
     decideAfterRequest(state, SERVER_ERROR, 0, 100, 0);
     decideAfterRequest(state, SERVER_ERROR, 600, 700, 0);
     decideAfterRequest(state, assigning("1"), 1700, 1800, 0);
@@ -244,7 +244,7 @@ describe("decideDpsStep retries", () => {
 
 describe("decideDpsStep stops", () => {
   it("finishes on assigned", () => {
-    const state = createDpsPolicyState(0);
+    const state = createDpsPolicyState(0, []);
     const step = decideAfterRequest(state, ASSIGNED, 0, 100);
 
     assert.equal(step.action, "done");
@@ -264,7 +264,7 @@ describe("decideDpsStep stops", () => {
 
   for (const [name, outcome, code, httpStatus, serviceErrorCode, trackingId] of stops) {
     it(`stops on ${name}`, () => {
-      const state = createDpsPolicyState(0);
+      const state = createDpsPolicyState(0, []);
       const step = decideAfterRequest(state, outcome, 0, 100);
 
       assert.equal(step.action, "fail");
@@ -278,7 +278,7 @@ describe("decideDpsStep stops", () => {
   }
 
   it("names the cause in messages", () => {
-    const state = createDpsPolicyState(0);
+    const state = createDpsPolicyState(0, []);
 
     assert.match(decideDpsStep(state, FAILED, 0, 0, OPTIONS, REGISTRATION_ID).error.message, /No hub could be assigned/);
     assert.match(decideDpsStep(state, UNKNOWN, 0, 0, OPTIONS, REGISTRATION_ID).error.message, /"blacklisted"/);
@@ -298,7 +298,7 @@ describe("decideDpsStep deadline", () => {
   const shortOptions = createDpsPolicyOptions(10);
 
   it("gives up past the total cap", () => {
-    const state = createDpsPolicyState(0);
+    const state = createDpsPolicyState(0, []);
     const step = decideAfterRequest(state, assigning("3"), 7000, 7001, 0.5, shortOptions);
 
     assert.equal(step.action, "fail");
@@ -310,7 +310,7 @@ describe("decideDpsStep deadline", () => {
   });
 
   it("allows a request at the cap", () => {
-    const state = createDpsPolicyState(0);
+    const state = createDpsPolicyState(0, []);
     const step = decideAfterRequest(state, assigning("3"), 6900, 7000, 0.5, shortOptions);
 
     assert.equal(step.action, "poll");
@@ -318,7 +318,7 @@ describe("decideDpsStep deadline", () => {
   });
 
   it("carries the last response details", () => {
-    const state = createDpsPolicyState(0);
+    const state = createDpsPolicyState(0, []);
     const throttled = parseOutcome(429, { errorCode: 429001, trackingId: "track-late" }, { "retry-after": "20" });
     const step = decideAfterRequest(state, throttled, 0, 100, 0.5, shortOptions);
 
@@ -326,6 +326,7 @@ describe("decideDpsStep deadline", () => {
     assert.equal(step.error.httpStatus, 429);
     assert.equal(step.error.serviceErrorCode, 429001);
     assert.equal(step.error.trackingId, "track-late");
+    assert.equal(step.error.retryAfterSeconds, 20);
   });
 
   it("gives up after network failures", () => {
@@ -347,3 +348,18 @@ describe("decideDpsStep deadline", () => {
     assert.equal(last.error.code, "DPS_DEADLINE_EXCEEDED");
   });
 });
+
+describe("createDpsPolicyState shared history", () => {
+  it("keeps the window across attempts", () => {
+    const history = [];
+    const first = createDpsPolicyState(0, history);
+    for (let i = 0; i < 5; i++) recordDpsRequest(first, i * 100, OPTIONS);
+
+    const second = createDpsPolicyState(500, history);
+    const step = decideDpsStep(second, assigning("0"), 500, 0.5, OPTIONS, REGISTRATION_ID);
+
+    assert.equal(step.action, "poll");
+    assert.ok(step.delayMs >= 10001 - 500, `the new attempt would start ${step.delayMs} ms later, inside the window`);
+  });
+});
+

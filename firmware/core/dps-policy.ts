@@ -60,9 +60,11 @@ export function createDpsPolicyOptions(maxProvisioningSeconds: number): DpsPolic
  * Starts the state of a new provisioning attempt.
  *
  * @param nowMs Device clock in ms.
+ * @param recentRequestTimesMs Start times of requests that earlier attempts sent, in ms, oldest first, so the new
+ *   attempt keeps to the same rate window; the array is shared and updated in place, or pass `[]`.
  */
-export function createDpsPolicyState(nowMs: number): DpsPolicyState {
-  return { startedAtMs: nowMs, requestTimesMs: [], consecutiveFailures: 0, operationId: undefined };
+export function createDpsPolicyState(nowMs: number, recentRequestTimesMs: number[]): DpsPolicyState {
+  return { startedAtMs: nowMs, requestTimesMs: recentRequestTimesMs, consecutiveFailures: 0, operationId: undefined };
 }
 
 /**
@@ -194,6 +196,8 @@ export function decideDpsStep(
     const last = outcome === undefined ? "no answer (network failure)" : "\"" + outcome.kind + "\"";
     const details: any = outcome === undefined ? { retryable: true } : describeHttp(outcome);
     details.retryable = true;
+    // The next attempt must still honour a wait the service asked for that did not fit in this one.
+    if (outcome !== undefined && outcome.retryAfterSeconds !== undefined) details.retryAfterSeconds = outcome.retryAfterSeconds;
     return {
       action: "fail",
       delayMs: 0,

@@ -41,6 +41,8 @@ export interface ErrorDetails {
   retryable?: boolean;
   /** The configuration field the error is about, e.g. "dps.registrationId". */
   field?: string;
+  /** The service's requested wait before the next try, in seconds, when the error ended a wait early. */
+  retryAfterSeconds?: number;
 }
 
 /** An `Error` carrying a stable code and the details of the response that caused it. */
@@ -51,6 +53,7 @@ export interface DeviceError extends Error {
   trackingId?: string;
   retryable: boolean;
   field?: string;
+  retryAfterSeconds?: number;
 }
 
 /**
@@ -72,6 +75,7 @@ export function createError(code: string, message: string, details?: ErrorDetail
     if (details.trackingId !== undefined) error.trackingId = details.trackingId;
     if (details.retryable !== undefined) error.retryable = details.retryable;
     if (details.field !== undefined) error.field = details.field;
+    if (details.retryAfterSeconds !== undefined) error.retryAfterSeconds = details.retryAfterSeconds;
   }
   return error;
 }

@@ -71,10 +71,13 @@ function setPhase(phase: string): void {
   setStatusLed(LED_BY_PHASE[phase]);
 }
 
-function scheduleReprovision(): void {
+function scheduleReprovision(error: DeviceError): void {
   let delayMs = FIRST_REPROVISION_DELAY_MS;
   for (let i = 1; i < device.provisioningAttempts && delayMs < MAX_REPROVISION_DELAY_MS; i++) delayMs *= 2;
   if (delayMs > MAX_REPROVISION_DELAY_MS) delayMs = MAX_REPROVISION_DELAY_MS;
+  if (error.retryAfterSeconds !== undefined && error.retryAfterSeconds * 1000 > delayMs) {
+    delayMs = error.retryAfterSeconds * 1000;
+  }
 
   setPhase("waiting-to-retry");
   logWarn("device", "provisioning again in " + Math.round(delayMs / 1000) + " s");
@@ -103,7 +106,7 @@ export function startProvisioning(): void {
       device.lastError = error;
       logError("dps", describeError(error));
       if (error !== undefined && error.retryable) {
-        scheduleReprovision();
+        scheduleReprovision(error);
       } else {
         setPhase("failed");
         logError("device", "provisioning stopped; fix the cause, then run dps.provision() or reboot");

@@ -238,7 +238,9 @@ export function provision(config: DeviceConfig, deviceKey: string, callback: Pro
       payload: config.dps.payload,
     },
     target: { host: config.dps.host, port: config.dps.port },
-    state: createDpsPolicyState(monotonicMs()),
+    // NOTE: each attempt starts a new rate window. Automatic attempts are at least a minute apart, but
+    // `dps.provision()` typed repeatedly at the REPL can exceed the DPS limit of 5 requests in 10 s.
+    state: createDpsPolicyState(monotonicMs(), []),
     policy: policy,
     clockResynced: false,
     timer: undefined,

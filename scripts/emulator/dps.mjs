@@ -10,6 +10,9 @@ import { describeInvalidRegistrationId } from './enrollments.mjs';
 import { errorReply, jsonReply } from './responses.mjs';
 import { authenticateRegistration } from './registration-auth.mjs';
 
+/** Operations kept for status lookups; the oldest are forgotten beyond this, as a long-running emulator would. */
+const MAX_OPERATIONS = 1000;
+
 /** api-version values the emulator accepts: those the Node, C and embedded-C SDKs send, and the latest GA one. */
 export const SUPPORTED_API_VERSIONS = Object.freeze([
   '2018-11-01',
@@ -110,6 +113,8 @@ function handleRegister(context, operations, request) {
     etag: Buffer.from(JSON.stringify(randomUUID())).toString('base64'),
   };
   operations.set(operation.operationId, operation);
+  // Keep memory bounded in long runs: a Map iterates in insertion order, so the first key is the oldest operation.
+  if (operations.size > MAX_OPERATIONS) operations.delete(operations.keys().next().value);
 
   const location = `${context.getBaseUrl()}/${context.enrollments.idScope}/registrations/${encodeURIComponent(registrationId)}/register`;
   const reply = jsonReply(
