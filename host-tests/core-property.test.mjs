@@ -273,7 +273,7 @@ describe("decideDpsStep properties", () => {
 
     fc.assert(fc.property(inputs, ([run, maxProvisioningSeconds, startMs]) => {
       const options = createDpsPolicyOptions(maxProvisioningSeconds);
-      const state = createDpsPolicyState(startMs);
+      const state = createDpsPolicyState(startMs, []);
       const requestTimesMs = [];
       let nowMs = startMs;
 

@@ -10,7 +10,7 @@
 //   tight retry loop.
 
 import assert from "node:assert/strict";
-import { startEndToEnd } from "./support/e2e.mjs";
+import { sleep, startEndToEnd } from "./support/e2e.mjs";
 
 const REQUEST_TIMEOUT_SECONDS = 2;
 const MAX_REQUESTS_PER_MINUTE = 10;
@@ -192,22 +192,27 @@ describe("provisioning under injected faults", function () {
   }
 
   it("waits out a huge Retry-After as a new attempt", async function () {
-    // Retry-After is capped at 300 s, which is past the 300 s attempt deadline, so the attempt ends at once and
-    // the device provisions again after its 60 s retry delay.
-    this.timeout(120000);
+    // Retry-After is capped at 300 s, which is past the 300 s attempt deadline, so the attempt ends at once and the
+    // next attempt is scheduled 300 s later. The test checks that wait and the silence after it, then stands in for
+    // the five minutes with dps.provision(), as a user at the REPL would.
+    this.timeout(60000);
     demo = await bootWithFaults([{ match: "register", fault: "retry-after-huge" }]);
 
     const failure = await demo.device.waitForLog(/\[error\] dps: DPS_DEADLINE_EXCEEDED/, 30000);
     assert.match(failure, /dps\.maxProvisioningSeconds \(300 s\)/);
     assert.ok(demo.device.logs.some((line) => /HTTP 429 throttled, Retry-After 300 s/.test(line)),
       "the device did not cap Retry-After at 300 s");
+    await demo.device.waitForLog(/\[warn\] device: provisioning again in 300 s/, 5000);
     assert.equal(demo.device.eval("dps.status().phase"), "waiting-to-retry");
     assert.match(demo.device.eval("dps.status().lastError"), /^DPS_DEADLINE_EXCEEDED/);
 
-    await demo.device.waitForLog(/assigned hub=/, 75000);
-    const requests = provisioningRequests(demo.emulator);
+    const requestsAtFailure = provisioningRequests(demo.emulator).length;
+    await sleep(5000);
+    assert.equal(provisioningRequests(demo.emulator).length, requestsAtFailure, "the device did not wait Retry-After");
+
+    demo.device.eval("dps.provision()");
+    await demo.device.waitForLog(/assigned hub=/, 30000);
     assert.deepEqual(demo.device.uncaughtErrors.map((error) => error.message), []);
-    checkRequestBounds(requests, 1, 55000);
   });
 
   it("reports a clear state while the faults last", async () => {
