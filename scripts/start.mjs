@@ -10,13 +10,13 @@ import { startDemo } from "./lib/demo-setup.mjs";
 
 const root = join(fileURLToPath(import.meta.url), "..", "..");
 
-/** Longest wait for the assignment, in ms, before the demo counts as failed. */
+/** Maximum wait for the assignment, in ms, before the demo counts as failed. */
 const ASSIGNMENT_TIMEOUT_MS = 60000;
 
 /** Readings the hub must accept before the demo ends. */
 const READINGS_TO_ACCEPT = 3;
 
-/** Longest wait for those readings after the assignment, in ms. */
+/** Maximum wait for those readings after the assignment, in ms. */
 const READINGS_TIMEOUT_MS = 30000;
 
 /** Time between two demo readings on the simulated device, in seconds. */

@@ -1,6 +1,6 @@
 // The device clock. An ESP32 starts near 1970 after power-on, and a token signed then is already expired, so no
 // token is signed while the clock is below the firmware's build time. The clock is set from the `Date` header of an
-// HTTPS answer: once after boot and again after a 401, never at other times, because an unauthenticated TLS peer
+// HTTPS response: once after boot and again after a 401, never at other times, because an unauthenticated TLS peer
 // could otherwise move it at will.
 
 import { logInfo, logWarn } from "./log";

@@ -17,7 +17,7 @@ import { startWifi } from "./wifi";
 /** Delay before the first automatic retry of a provisioning attempt that failed for a passing reason, in ms. */
 const FIRST_REPROVISION_DELAY_MS = 60000;
 
-/** Longest delay between automatic provisioning attempts, in ms (one hour). */
+/** Maximum delay between automatic provisioning attempts, in ms (one hour). */
 const MAX_REPROVISION_DELAY_MS = 3600000;
 
 /** Wait after boot before the network starts, in ms, so that `reset(true)` at the REPL can still stop a bad app. */

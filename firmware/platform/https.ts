@@ -70,7 +70,7 @@ function startNext(): void {
 
 function lowerCaseHeaders(headers: { [name: string]: string }): { [lowerCaseName: string]: string } {
   const result: { [lowerCaseName: string]: string } = {};
-  // The parsed headers of a chunked answer can hold one bogus entry made from the body; it is copied but never
+  // The parsed headers of a chunked response can hold one bogus entry made from the body; it is copied but never
   // looked up, because callers only read the names they need.
   const names = Object.keys(headers);
   for (let i = 0; i < names.length; i++) result[names[i].toLowerCase()] = String(headers[names[i]]);
@@ -96,7 +96,7 @@ function checkComplete(request: PendingRequest, response: HttpResponseData): Dev
 
   const chunked = (response.headers["transfer-encoding"] || "").toLowerCase().indexOf("chunked") >= 0;
   if (!chunked && response.status !== 204 && response.status !== 304) {
-    // Espruino stops reading right after the headers of such an answer, so the body cannot be trusted.
+    // Espruino stops reading right after the headers of such a response, so the body cannot be trusted.
     return createError(ErrorCode.httpTruncated, describeTarget(request) + " answered HTTP " + response.status +
       " with neither Content-Length nor chunked encoding, so the body may be cut off", {
       httpStatus: response.status, retryable: true,
@@ -164,7 +164,7 @@ function runRequest(request: PendingRequest, finish: HttpsCallback): void {
           if (incomplete !== undefined) complete(incomplete, undefined);
           else complete(undefined, response);
         } catch (e) {
-          complete(createError(ErrorCode.httpNetwork, describeTarget(request) + " failed while reading the answer: " +
+          complete(createError(ErrorCode.httpNetwork, describeTarget(request) + " failed while reading the response: " +
             (e as Error).message, { retryable: true }), undefined);
         }
       });
