@@ -348,3 +348,32 @@ describe("validateDeviceConfig key secrecy", () => {
     });
   }
 });
+
+describe("validateDeviceConfig warnings", () => {
+  it("warns about a misspelled field", () => {
+    const result = validateChanged((config) => {
+      config.wifi.pasword = config.wifi.password;
+      config.hubb = {};
+    });
+
+    assert.equal(result.problems.length, 0);
+    assert.ok(result.warnings.some((w) => w.startsWith("wifi.pasword is not a known field")), result.warnings.join("\n"));
+    assert.ok(result.warnings.some((w) => w.startsWith("hubb is not a known field")), result.warnings.join("\n"));
+  });
+
+  it("warns when Telnet is enabled", () => {
+    const result = validateChanged((config) => {
+      config.device = { telnet: true };
+    });
+
+    assert.ok(result.warnings.some((w) => /device\.telnet is true.*no password/.test(w)));
+  });
+
+  it("rejects an empty SSID", () => {
+    const result = validateChanged((config) => {
+      config.wifi.ssid = "";
+    });
+
+    assert.deepEqual(fieldsOf(result.problems), ["wifi.ssid"]);
+  });
+});

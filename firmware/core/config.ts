@@ -82,6 +82,35 @@ export interface ConfigValidation {
   warnings: string[];
 }
 
+/** Fields each section may contain; anything else is reported as a warning, since it is most likely a typo. */
+const KNOWN_FIELDS: { [section: string]: string[] } = {
+  "": ["wifi", "dps", "hub", "telemetry", "trust", "device"],
+  "wifi": ["ssid", "password"],
+  "dps": ["idScope", "registrationId", "enrollment", "deviceKey", "groupKey", "allowGroupKeyOnDevice", "host", "port",
+    "apiVersion", "payload", "modelId", "tokenTtlSeconds", "maxProvisioningSeconds"],
+  "hub": ["apiVersion", "tokenTtlSeconds", "port", "c2dPollIntervalSeconds", "minReprovisionIntervalSeconds"],
+  "telemetry": ["demoReadings", "intervalSeconds", "maxQueueBytes", "flushDelaySeconds"],
+  "trust": ["hubSuffixes", "dpsSuffixes"],
+  "device": ["telnet", "logLevel", "requestTimeoutSeconds"],
+};
+
+function warnUnknownFields(root: any, warnings: string[]): void {
+  const sections = Object.keys(KNOWN_FIELDS);
+  for (let i = 0; i < sections.length; i++) {
+    const name = sections[i];
+    const section = name === "" ? root : root[name];
+    if (!isObject(section)) continue;
+
+    const fields = Object.keys(section);
+    for (let j = 0; j < fields.length; j++) {
+      if (KNOWN_FIELDS[name].indexOf(fields[j]) < 0) {
+        warnings.push((name === "" ? "" : name + ".") + fields[j] + " is not a known field and is ignored; check " +
+          "its spelling (names are case-sensitive)");
+      }
+    }
+  }
+}
+
 /** Log levels accepted by `device.logLevel`, from least to most output. */
 export const LOG_LEVELS = ["error", "warn", "info", "debug"];
 
@@ -279,6 +308,8 @@ export function validateDeviceConfig(value: any): ConfigValidation {
     return { config: undefined, problems: reader.problems, warnings: warnings };
   }
 
+  warnUnknownFields(value, warnings);
+
   const trustSection = reader.section(value, "trust", false);
   const trust = {
     hubSuffixes: reader.hostList(trustSection, "trust", "hubSuffixes", C.DEFAULT_HUB_SUFFIXES),
@@ -287,6 +318,7 @@ export function validateDeviceConfig(value: any): ConfigValidation {
 
   const wifiSection = reader.section(value, "wifi", true);
   const ssid = reader.text(wifiSection, "wifi", "ssid", true, "") as string;
+  if (typeof wifiSection.ssid === "string" && ssid.length === 0) reader.add("wifi.ssid", "is empty: set the WiFi network name");
   if (ssid.length > 32) reader.add("wifi.ssid", "has " + ssid.length + " characters; WiFi allows at most 32");
   const password = reader.text(wifiSection, "wifi", "password", false, "") as string;
   if (password.length > 64) reader.add("wifi.password", "has " + password.length + " characters; WiFi allows at most 64");
@@ -329,6 +361,10 @@ export function validateDeviceConfig(value: any): ConfigValidation {
   if (deviceSection.telnet !== undefined) {
     if (typeof deviceSection.telnet !== "boolean") reader.add("device.telnet", "must be true or false");
     else telnet = deviceSection.telnet;
+  }
+  if (telnet) {
+    warnings.push("device.telnet is true: Espruino's Telnet console on port 23 has no password, so anyone on the " +
+      "network can read the configuration, keys included");
   }
   const logLevel = reader.text(deviceSection, "device", "logLevel", false, "info") as string;
   if (LOG_LEVELS.indexOf(logLevel) < 0) reader.add("device.logLevel", "must be one of " + LOG_LEVELS.join(", "));

@@ -47,6 +47,14 @@ Options:
   --certificate-out FILE        Write the emulator's self-signed certificate (PEM) to FILE, for clients to trust
   --help                        Print this text and exit
 
+Enrollments file (idScope is "0ne" and 8 hexadecimal digits; keys are Base64 of 16 to 64 bytes; "deviceId" and
+"enabled" are optional):
+  {
+    "idScope": "0ne000A1B2C",
+    "individual": [{ "registrationId": "sensor-ind-01", "primaryKey": "<Base64 key>", "deviceId": "thermostat-7" }],
+    "groups": [{ "enrollmentGroupId": "sensors", "primaryKey": "<Base64 group key>", "enabled": true }]
+  }
+
 The same server is also the IoT Hub that devices are assigned to. At start the emulator prints a loopback
 "hub control" URL; \`npm run emulator -- hub --help\` lists the commands that use it (queue a C2D message,
 list received telemetry, simulate an outage, a 401 or a 429).

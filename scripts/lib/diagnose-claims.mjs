@@ -124,7 +124,8 @@ function describePastExpiry(expiryEpochSeconds, nowEpochSeconds, clock) {
       code: "se-clock-not-set",
       severity: "error",
       message: expiry + ", decades in the past" + clock + ": the device made the token before its clock was set " +
-        "(it counts from 1970 at boot). Wait until SNTP has set the clock before signing, and set the clock again " +
+        "(it counts from 1970 at boot). Set the clock before signing (from SNTP, or from the Date header of an " +
+        "HTTPS response as this firmware does), and set it again " +
         "after a 401 before retrying.",
     };
   }
@@ -134,7 +135,7 @@ function describePastExpiry(expiryEpochSeconds, nowEpochSeconds, clock) {
     severity: "error",
     message: expiry + ", " + formatDuration(nowEpochSeconds - expiryEpochSeconds) + " ago" + clock + ", so the " +
       "token has expired. Make a new token. If the device made it moments ago, its clock is behind by at least " +
-      "that much: set it from SNTP before signing.",
+      "that much: set the clock (from SNTP, or from the Date header of an HTTPS response) before signing.",
   };
 }
 

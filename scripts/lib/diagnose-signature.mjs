@@ -90,7 +90,9 @@ export function checkSignature(input) {
         "registration ID, the group name as registration ID, another sr encoding, se edited within " +
         input.expirySearchSeconds + " s). Either the device signed with another key (the secondary key, a " +
         "regenerated key, the key of another enrollment), or the token was edited after signing, or the signer " +
-        "itself is faulty: compare it with the published test vectors.",
+        "itself is faulty: compare it with the published test vectors." +
+        (input.groupKey === undefined ? " The group-key mistakes can only be tested with the group key: add " +
+          "--group-key-file if the device belongs to an enrollment group." : ""),
     }],
   };
 }

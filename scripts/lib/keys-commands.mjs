@@ -239,8 +239,12 @@ function printDiagnosis(io, result, kind, resource, nowEpochSeconds) {
   const warnings = result.problems.filter((problem) => problem.severity !== "error");
 
   io.out(serviceName + " token for " + resource + ", checked at " + formatInstant(nowEpochSeconds) + ":");
+  const unchecked = result.problems.some((problem) => problem.code === "signature-not-checked");
   io.out(result.accepted
-    ? "  " + serviceName + " would accept this token."
+    ? (unchecked
+      ? "  No problem found in sr, se, skn and the encoding of sig, but the signature was not checked because no key " +
+        "was given: add --key-file or --group-key-file to check it."
+      : "  " + serviceName + " would accept this token.")
     : "  " + serviceName + " would reject this token (" + (kind === "dps" ? "401, errorCode 401002" :
       "401, errorCode 401003") + ") because of " + errors.length + " problem(s):");
 

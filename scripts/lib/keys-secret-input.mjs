@@ -76,6 +76,8 @@ function readSecretFile(filePath, name, context) {
   try {
     return fs.readFileSync(filePath, "utf8");
   } catch (error) {
-    throw new UsageError("Cannot read --" + name + "-file " + filePath + ": " + (error.code ?? error.message));
+    const reason = error.code === "ENOENT" ? "file not found" : error.code === "EACCES" ? "permission denied" :
+      (error.code ?? error.message);
+    throw new UsageError("Cannot read --" + name + "-file " + filePath + ": " + reason + "; check the path");
   }
 }
