@@ -99,7 +99,7 @@ export const CHECK_CONFIG_HELP = `Usage: npm run keys -- check-config FILE [--js
 
 Checks a device configuration file (JSON) with the same validator the firmware runs at boot, and prints each
 problem with its field, e.g. "dps.deviceKey: decodes to 64 bytes, but a key derived for a group enrollment is
-always 32 bytes...". Values of the file are never printed.
+always 32 bytes...". Keys and the WiFi password are never printed; other values may be quoted in a message.
 
 Options:
   --json   print { problems: [{ field, message }], warnings: [...] } as JSON
