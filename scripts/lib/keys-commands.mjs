@@ -6,7 +6,6 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 
 import {
@@ -208,7 +207,7 @@ export async function runCheckConfig(argv, io) {
   if (!fs.existsSync(configPath)) throw new UsageError("Configuration file " + configPath + " does not exist");
 
   const result = await checkDeviceConfigFile(configPath);
-  const warnings = result.problems.length === 0 ? await readConfigWarnings(configPath) : [];
+  const warnings = result.warnings;
 
   if (values.json) {
     io.out(JSON.stringify({ problems: result.problems, warnings }, null, 2));
@@ -223,14 +222,6 @@ export async function runCheckConfig(argv, io) {
       : configPath + ": " + result.problems.length + " problem(s); fix them before flashing.");
   }
   return result.problems.length === 0 ? 0 : 1;
-}
-
-async function readConfigWarnings(configPath) {
-  if (!fs.existsSync(CONFIG_VALIDATOR_PATH)) return [];
-
-  const validator = await import(pathToFileURL(CONFIG_VALIDATOR_PATH).href);
-  const validation = validator.validateDeviceConfig(JSON.parse(fs.readFileSync(configPath, "utf8")));
-  return Array.isArray(validation.warnings) ? validation.warnings : [];
 }
 
 function printDiagnosis(io, result, kind, resource, nowEpochSeconds) {
