@@ -6,6 +6,7 @@
 // "disabled", an unknown status and every 4xx other than 429; and give up when the next request would start after
 // the deadline.
 
+import { computeJitteredBackoffMs } from "./backoff";
 import * as C from "./constants";
 import { DpsOutcome } from "./dps";
 import { createError, DeviceError, ErrorCode } from "./errors";
@@ -91,11 +92,7 @@ export function recordDpsRequest(state: DpsPolicyState, nowMs: number, options: 
  * @returns Delay in ms.
  */
 export function computeBackoffMs(failures: number, random: number, options: DpsPolicyOptions): number {
-  let ceilingMs = options.retryBaseDelayMs;
-  for (let i = 1; i < failures && ceilingMs < options.retryMaxDelayMs; i++) ceilingMs *= 2;
-  if (ceilingMs > options.retryMaxDelayMs) ceilingMs = options.retryMaxDelayMs;
-
-  return Math.round(ceilingMs / 2 + (random * ceilingMs) / 2);
+  return computeJitteredBackoffMs(failures, random, options.retryBaseDelayMs, options.retryMaxDelayMs);
 }
 
 /**

@@ -1,5 +1,6 @@
 // The device's life cycle: configuration, WiFi, cached assignment or DPS registration, and the state the REPL shows.
 
+import { computeDoublingDelayMs } from "../core/backoff";
 import { computeKeyFingerprint, findStaleAssignmentReason } from "../core/assignment";
 import { DeviceConfig, validateDeviceConfig } from "../core/config";
 import { DeviceError, describeError } from "../core/errors";
@@ -72,9 +73,7 @@ function setPhase(phase: string): void {
 }
 
 function scheduleReprovision(error: DeviceError): void {
-  let delayMs = FIRST_REPROVISION_DELAY_MS;
-  for (let i = 1; i < device.provisioningAttempts && delayMs < MAX_REPROVISION_DELAY_MS; i++) delayMs *= 2;
-  if (delayMs > MAX_REPROVISION_DELAY_MS) delayMs = MAX_REPROVISION_DELAY_MS;
+  let delayMs = computeDoublingDelayMs(device.provisioningAttempts, FIRST_REPROVISION_DELAY_MS, MAX_REPROVISION_DELAY_MS);
   if (error.retryAfterSeconds !== undefined && error.retryAfterSeconds * 1000 > delayMs) {
     delayMs = error.retryAfterSeconds * 1000;
   }

@@ -6,6 +6,7 @@
 // are handled, plus a per-attempt timer for a callback that never comes. After a drop, neither version reconnects
 // by itself, so this module does.
 
+import { computeJitteredBackoffMs } from "../core/backoff";
 import { logInfo, logWarn } from "./log";
 
 const Wifi = require("Wifi");
@@ -48,10 +49,7 @@ function scheduleRetry(current: WifiState, reason: string): void {
   current.attemptTimer = undefined;
   if (current.retryTimer !== undefined) return;
 
-  let delayMs = FIRST_RETRY_DELAY_MS;
-  for (let i = 1; i < current.failures && delayMs < MAX_RETRY_DELAY_MS; i++) delayMs *= 2;
-  if (delayMs > MAX_RETRY_DELAY_MS) delayMs = MAX_RETRY_DELAY_MS;
-  delayMs = Math.round(delayMs / 2 + (Math.random() * delayMs) / 2);
+  const delayMs = computeJitteredBackoffMs(current.failures, Math.random(), FIRST_RETRY_DELAY_MS, MAX_RETRY_DELAY_MS);
 
   logWarn("wifi", "connection to \"" + current.ssid + "\" failed (" + reason + "); attempt " + (current.failures + 1) +
     " in " + delayMs + " ms");
