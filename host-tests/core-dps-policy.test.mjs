@@ -336,7 +336,7 @@ describe("decideDpsStep deadline", () => {
     assert.equal(last.action, "fail");
     assert.equal(last.error.code, "DPS_DEADLINE_EXCEEDED");
     assert.equal(last.error.httpStatus, undefined);
-    assert.match(last.error.message, /no answer \(network failure\)/);
+    assert.match(last.error.message, /no response \(network failure\)/);
     assert.ok(run.requestTimesMs[run.requestTimesMs.length - 1] <= 10000);
   });
 

@@ -57,12 +57,12 @@ const CASES = [
   {
     name: "malformed JSON",
     faults: [{ match: "register", fault: "malformed-json" }],
-    deviceLine: /\[warn\] dps: could not read the answer \(HTTP 202 with a body that is not a JSON object\)/,
+    deviceLine: /\[warn\] dps: could not read the response \(HTTP 202 with a body that is not a JSON object\)/,
   },
   {
     name: "malformed JSON three times",
     faults: [{ match: "poll", fault: "malformed-json", count: 3 }],
-    deviceLine: /\[warn\] dps: could not read the answer \(HTTP 200 .*\); unreadable answer 3 of at most 3/,
+    deviceLine: /\[warn\] dps: could not read the response \(HTTP 200 .*\); unreadable response 3 of at most 3/,
   },
   {
     name: "HTML error page",

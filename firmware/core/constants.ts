@@ -43,17 +43,17 @@ export const MAX_RETRY_AFTER_SECONDS = 300;
 export const DEFAULT_HUB_SUFFIXES = [".azure-devices.net"];
 export const DEFAULT_DPS_SUFFIXES = [".azure-devices-provisioning.net"];
 
-/** Longest host name Espruino's HTTP client accepts, in characters. */
+/** Maximum length of a host name for Espruino's HTTP client, in characters. */
 export const MAX_HOST_NAME_LENGTH = 127;
 
-/** Longest registration ID DPS accepts, in characters. */
+/** Maximum length of a registration ID in DPS, in characters. */
 export const MAX_REGISTRATION_ID_LENGTH = 128;
 
 /** Per-request timeout, in ms (the official Node SDK uses 30 s). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30000;
 
-/** Name of the Storage file that holds the device configuration (at most 28 characters on Espruino). */
+/** Name of the Storage file that contains the device configuration (at most 28 characters on Espruino). */
 export const CONFIG_FILE_NAME = "dpscfg.json";
 
-/** Name of the Storage file that holds the cached DPS assignment. */
+/** Name of the Storage file that contains the cached DPS assignment. */
 export const ASSIGNMENT_FILE_NAME = "dpsassign.json";

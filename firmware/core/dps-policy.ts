@@ -1,6 +1,6 @@
 // The DPS polling and retry policy as a pure function: an outcome and the history in, the next step out.
 //
-// Rules: honour `Retry-After` on every answer, including the first PUT; wait 2 s when it is absent; never send more
+// Rules: honour `Retry-After` on every response, including the first PUT; wait 2 s when it is absent; never send more
 // than 5 requests in any 10 s window (the DPS per-device polling limit); retry 429, 5xx and network failures with
 // capped exponential backoff and jitter when they carry no `Retry-After` or 0; stop on "assigned", "failed",
 // "disabled", an unknown status and every 4xx other than 429; and give up when the next request would start after
@@ -17,7 +17,7 @@ export interface DpsPolicyState {
   startedAtMs: number;
   /** Start times of the requests sent so far, in ms, oldest first (only the last few are kept). */
   requestTimesMs: number[];
-  /** Failures (429, 5xx, network) since the last good answer; drives the backoff. */
+  /** Failures (429, 5xx, network) since the last good response; drives the backoff. */
   consecutiveFailures: number;
   /** The operation being polled, once DPS has returned one. */
   operationId: string | undefined;
@@ -144,15 +144,15 @@ function createOutcomeError(outcome: DpsOutcome, registrationId: string): Device
     return createError(ErrorCode.dpsMalformed, "DPS returned the unknown status \"" + outcome.detail +
       "\" for registration \"" + registrationId + "\"; treating it as a failure", details);
   }
-  return createError(ErrorCode.dpsMalformed, "DPS sent an answer this client cannot read (" + outcome.detail +
+  return createError(ErrorCode.dpsMalformed, "DPS sent a response this client cannot read (" + outcome.detail +
     ") for registration \"" + registrationId + "\"", details);
 }
 
 /**
- * Decides what to do after a DPS answer or a network failure.
+ * Decides what to do after a DPS response or a network failure.
  *
  * @param state The attempt's state; updated in place (operation ID, failure count).
- * @param outcome The parsed answer, or `undefined` when the request failed without an answer (network, timeout).
+ * @param outcome The parsed response, or `undefined` when the request failed without a response (network, timeout).
  * @param nowMs Device clock in ms.
  * @param random A number in [0, 1) for the jitter.
  * @param options Policy tunables.
@@ -190,7 +190,7 @@ export function decideDpsStep(
   delayMs = applyRateWindow(state, nowMs, delayMs, options);
 
   if (nowMs + delayMs - state.startedAtMs > options.maxProvisioningMs) {
-    const last = outcome === undefined ? "no answer (network failure)" : "\"" + outcome.kind + "\"";
+    const last = outcome === undefined ? "no response (network failure)" : "\"" + outcome.kind + "\"";
     const details: any = outcome === undefined ? { retryable: true } : describeHttp(outcome);
     details.retryable = true;
     // The next attempt must still honour a wait the service asked for that did not fit in this one.
@@ -200,7 +200,7 @@ export function decideDpsStep(
       delayMs: 0,
       error: createError(ErrorCode.dpsDeadlineExceeded, "Provisioning of registration \"" + registrationId +
         "\" did not finish within dps.maxProvisioningSeconds (" + Math.round(options.maxProvisioningMs / 1000) +
-        " s); the last DPS answer was " + last + ". The device tries again later", details),
+        " s); the last DPS response was " + last + ". The device tries again later", details),
     };
   }
 

@@ -9,7 +9,7 @@
 //   <- 200 {"operationId":"5.316...","status":"assigned","registrationState":{"registrationId":"sensor-01",
 //      "assignedHub":"example-hub.azure-devices.net","deviceId":"sensor-01","status":"assigned",...}}
 //
-// A bad token is answered with:
+// A bad token gets this response:
 //   <- 401 {"errorCode":401002,"trackingId":"8d5c7e6a-...","message":"Unauthorized","timestampUtc":"2026-..."}
 
 import { getHeader, HttpRequestSpec, HttpResponseData } from "./http-types";
@@ -83,7 +83,7 @@ export function buildRegisterRequest(options: DpsRequestOptions, authorization: 
  * Builds the Operation Status Lookup request.
  *
  * @param options ID scope, registration ID and api-version.
- * @param operationId The `operationId` from the register answer.
+ * @param operationId The `operationId` from the register response.
  * @param authorization The DPS SAS token.
  * @returns `GET /{idScope}/registrations/{registrationId}/operations/{operationId}?api-version=...`.
  */
@@ -138,14 +138,14 @@ function parseOperationStatus(outcome: DpsOutcome, json: any): DpsOutcome {
   }
 
   outcome.kind = status === undefined ? "malformed" : "unknownStatus";
-  outcome.detail = status === undefined ? "no \"status\" field in the answer" : status;
+  outcome.detail = status === undefined ? "no \"status\" field in the response" : status;
   return outcome;
 }
 
 /**
  * Turns a DPS response to a register or poll request into a typed outcome.
  *
- * "assigned" is only returned when both `assignedHub` and `deviceId` are present; otherwise the answer is
+ * "assigned" is only returned when both `assignedHub` and `deviceId` are present; otherwise the response is
  * "malformed". Unknown `status` values (the C SDK has met "blacklisted") are "unknownStatus", never "assigning".
  *
  * @param response The complete response; header names in any case.
@@ -168,7 +168,7 @@ export function parseDpsResponse(response: HttpResponseData, nowEpochMs: number)
     return parseOperationStatus(outcome, json);
   }
 
-  // Error answers carry ProvisioningServiceErrorDetails: errorCode, trackingId, message.
+  // Error responses carry ProvisioningServiceErrorDetails: errorCode, trackingId, message.
   if (json !== undefined) {
     outcome.errorCode = readNumber(json.errorCode);
     outcome.trackingId = readText(json.trackingId);

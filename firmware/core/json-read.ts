@@ -1,4 +1,4 @@
-// Tolerant readers for fields of service answers: a wrong type becomes `undefined`, never an exception.
+// Tolerant readers for fields of service responses: a wrong type becomes `undefined`, never an exception.
 
 /**
  * Parses a body that should hold one JSON object.

@@ -15,7 +15,7 @@ function isDigits(text: string): boolean {
  * Parses a `Retry-After` value into seconds to wait.
  *
  * An HTTP date is measured against the response's own `Date` header when there is one, so a wrong device clock
- * does not distort the wait. Values beyond `MAX_RETRY_AFTER_SECONDS` are capped, so a hostile or broken answer
+ * does not distort the wait. Values beyond `MAX_RETRY_AFTER_SECONDS` are capped, so a hostile or broken response
  * cannot park the device for days.
  *
  * @param value The header value, e.g. "3" or "Wed, 21 Oct 2026 07:28:00 GMT", or `undefined`.

@@ -25,7 +25,9 @@ function showLedStep(on: boolean): void {
   const onMs = pattern[0];
   const offMs = pattern[1];
 
-  const lit = offMs === 0 ? true : onMs === 0 ? false : on;
+  let lit = on;
+  if (offMs === 0) lit = true;
+  else if (onMs === 0) lit = false;
   digitalWrite(D2, lit ? 1 : 0);
   if (onMs === 0 || offMs === 0) return;
   ledTimer = setTimeout(() => {

@@ -194,7 +194,7 @@ function onWifiConnected(): void {
   device.wifiConnected = true;
   if (device.phase === "assigned") nudgeHubClient(true);
   if (device.phase !== "connecting") return;
-  if (!isClockSet()) logInfo("clock", "not set yet; it will be read from the first HTTPS answer");
+  if (!isClockSet()) logInfo("clock", "not set yet; it will be read from the first HTTPS response");
   useCacheOrProvision();
 }
 

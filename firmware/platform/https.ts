@@ -1,9 +1,12 @@
 // HTTPS transport over Espruino's `require("http").request`, one request at a time.
 //
-// Espruino's client adds no Content-Length, reports the status as a string, keeps header names as the server sent
-// them, has no timeout, throws DNS and connect failures synchronously from `end()`, reports a server that closes
-// early as a normal close, and may emit an error after a complete response (TLS close-notify). This module turns all
-// of that into one callback with either a complete `HttpResponseData` or a `DeviceError`.
+// Espruino's client differs from Node's in several ways:
+// - it adds no Content-Length and has no timeout;
+// - it reports the status as a string and keeps header names as the server sent them;
+// - it throws DNS and connect failures synchronously from `end()`;
+// - it reports a server that closes early as a normal close, and may emit an error after a complete response (TLS
+//   close-notify).
+// This module turns all of that into one callback with either a complete `HttpResponseData` or a `DeviceError`.
 
 import { createError, DeviceError, ErrorCode } from "../core/errors";
 import { HttpRequestSpec, HttpResponseData } from "../core/http-types";
@@ -97,7 +100,7 @@ function checkComplete(request: PendingRequest, response: HttpResponseData): Dev
   const chunked = (response.headers["transfer-encoding"] || "").toLowerCase().indexOf("chunked") >= 0;
   if (!chunked && response.status !== 204 && response.status !== 304) {
     // Espruino stops reading right after the headers of such a response, so the body cannot be trusted.
-    return createError(ErrorCode.httpTruncated, describeTarget(request) + " answered HTTP " + response.status +
+    return createError(ErrorCode.httpTruncated, describeTarget(request) + " returned HTTP " + response.status +
       " with neither Content-Length nor chunked encoding, so the body may be cut off", {
       httpStatus: response.status, retryable: true,
     });

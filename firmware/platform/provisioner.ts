@@ -28,7 +28,7 @@ export type ProvisionCallback = (error: DeviceError | undefined, assignment: Ass
 const CLOCK_CORRECTION_RETRY_SECONDS = 60;
 
 /**
- * Unreadable answers in a row (a 2xx body that is not the expected JSON) that are retried like network failures,
+ * Unreadable responses in a row (a 2xx body that is not the expected JSON) that are retried like network failures,
  * because a proxy, a captive portal or a cut connection can cause them. The next one ends the attempt.
  */
 const MAX_UNREADABLE_ANSWERS = 3;
@@ -44,7 +44,7 @@ interface Attempt {
   timer: number | undefined;
   callback: ProvisionCallback;
   requestCount: number;
-  /** Unreadable answers since the last readable one. */
+  /** Unreadable responses since the last readable one. */
   unreadableAnswers: number;
 }
 
@@ -77,8 +77,8 @@ function schedule(attempt: Attempt, step: DpsStep): void {
 }
 
 /**
- * Asks the DPS host for its time, for a device whose clock is not set yet; any answer carries a `Date` header.
- * A 429 or 5xx answer still sets the clock, but its `Retry-After` (or the backoff) is waited out before the next
+ * Asks the DPS host for its time, for a device whose clock is not set yet; any response carries a `Date` header.
+ * A 429 or 5xx response still sets the clock, but its `Retry-After` (or the backoff) is waited out before the next
  * request.
  */
 function syncClock(attempt: Attempt, onDone: () => void): void {
@@ -97,7 +97,7 @@ function syncClock(attempt: Attempt, onDone: () => void): void {
       return;
     }
 
-    // The policy sees a refusal as the throttled or server-error outcome it is, and no answer as a network failure.
+    // The policy treats a refusal as the throttled or server-error outcome it is, and no response as a network failure.
     const outcome = refused ? parseDpsResponse(response as HttpResponseData, nowEpochMs()) : undefined;
     const step = decideDpsStep(attempt.state, outcome, monotonicMs(), Math.random(), attempt.policy,
       attempt.request.registrationId);
@@ -110,7 +110,7 @@ function syncClock(attempt: Attempt, onDone: () => void): void {
     }
 
     if (isClockSet()) {
-      logWarn("clock", "set, but " + attempt.target.host + " answered HTTP " + (response as HttpResponseData).status +
+      logWarn("clock", "set, but " + attempt.target.host + " returned HTTP " + (response as HttpResponseData).status +
         "; waiting " + step.delayMs + " ms before the next request");
     } else {
       logWarn("clock", "still not set; trying again in " + step.delayMs + " ms");
@@ -173,12 +173,12 @@ function sendStep(attempt: Attempt, action: string): void {
       logWarn("dps", describeError(error));
     }
 
-    // An unreadable answer is retried like a network failure a few times before the policy may end the attempt.
+    // An unreadable response is retried like a network failure a few times before the policy may end the attempt.
     let policyOutcome = outcome;
     if (outcome !== undefined && outcome.kind === "malformed") {
       attempt.unreadableAnswers++;
       if (attempt.unreadableAnswers <= MAX_UNREADABLE_ANSWERS) {
-        logWarn("dps", "could not read the answer (" + outcome.detail + "); unreadable answer " +
+        logWarn("dps", "could not read the response (" + outcome.detail + "); unreadable response " +
           attempt.unreadableAnswers + " of at most " + MAX_UNREADABLE_ANSWERS + " retried");
         policyOutcome = undefined;
       }
@@ -202,7 +202,7 @@ function sendStep(attempt: Attempt, action: string): void {
     }
     if (step.action === "fail") {
       const failure = step.error as DeviceError;
-      // A service that keeps sending unreadable answers may recover (or the proxy in between may go away), so the
+      // A service that keeps sending unreadable responses may recover (or the proxy in between may go away), so the
       // device tries again later instead of stopping for good.
       if (outcome !== undefined && outcome.kind === "malformed") failure.retryable = true;
       finish(attempt, failure, undefined);

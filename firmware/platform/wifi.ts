@@ -65,7 +65,7 @@ function attemptConnection(current: WifiState): void {
 
   current.attemptTimer = setTimeout(() => {
     current.attemptTimer = undefined;
-    if (current.attempting) scheduleRetry(current, "no answer within " + ATTEMPT_TIMEOUT_MS + " ms");
+    if (current.attempting) scheduleRetry(current, "no result within " + ATTEMPT_TIMEOUT_MS + " ms");
   }, ATTEMPT_TIMEOUT_MS);
 
   try {
